@@ -1,0 +1,6 @@
+"""`python -m mlpcalc`."""
+
+from mlpcalc.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The activation functions of the spec language, with Keras 3's names and defaults.
+
+Only what a spec can say lives here (names, the one argument some take, its Keras
+default); the numerical formulas belong to the forward engine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ActivationKind:
+    """One activation function: its Keras name and the single argument it may take."""
+
+    name: str
+    parameter: str | None = None  # Keras keyword argument, e.g. "negative_slope"
+    default: float | bool | None = None  # Keras's default for it
+    summary: str = ""
+
+
+KINDS: dict[str, ActivationKind] = {
+    kind.name: kind
+    for kind in (
+        ActivationKind("relu", summary="max(x, 0)"),
+        ActivationKind("sigmoid", summary="1 / (1 + exp(-x))"),
+        ActivationKind("tanh", summary="hyperbolic tangent"),
+        ActivationKind("softmax", summary="normalised exponentials over the last axis"),
+        ActivationKind("linear", summary="identity (no activation)"),
+        ActivationKind(
+            "gelu", "approximate", False, "exact erf form; gelu(tanh) for the tanh approximation"
+        ),
+        ActivationKind("elu", "alpha", 1.0, "x if x > 0 else alpha * (exp(x) - 1)"),
+        ActivationKind("selu", summary="scaled elu (Klambauer et al.)"),
+        ActivationKind("softplus", summary="log(1 + exp(x))"),
+        ActivationKind("swish", summary="x * sigmoid(x), same as silu"),
+        ActivationKind("silu", summary="x * sigmoid(x), same as swish"),
+        # 0.2 is the default of the activation function; the LeakyReLU *layer* uses 0.3.
+        ActivationKind("leaky_relu", "negative_slope", 0.2, "x if x > 0 else negative_slope * x"),
+    )
+}
+
+# What gelu's argument is written as in a spec: gelu(tanh) / gelu(erf).
+GELU_FORMS = {"erf": False, "tanh": True}
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation as a layer uses it: a name and the value of its argument, if any.
+
+    The argument is always filled in (with Keras's default when the spec omits it),
+    so that `leaky_relu` and `leaky_relu(0.2)` are the same activation.
+    """
+
+    name: str
+    argument: float | bool | None = None
+
+    def __post_init__(self) -> None:
+        kind = KINDS[self.name]
+        if self.argument is None and kind.default is not None:
+            object.__setattr__(self, "argument", kind.default)
+        if isinstance(self.argument, float) and not math.isfinite(self.argument):
+            raise ValueError(f"activation argument must be finite, got {self.argument}")
+
+    @property
+    def kind(self) -> ActivationKind:
+        return KINDS[self.name]
+
+    @property
+    def is_linear(self) -> bool:
+        return self.name == "linear"
+
+    @property
+    def arguments(self) -> dict[str, float | bool]:
+        """Keras keyword arguments, defaults included: {"negative_slope": 0.2}."""
+        kind = self.kind
+        if kind.parameter is None or self.argument is None:
+            return {}
+        return {kind.parameter: self.argument}
+
+    def __str__(self) -> str:
+        """Canonical spec form: the argument is written only when it is not the default."""
+        kind = self.kind
+        if kind.parameter is None or self.argument == kind.default:
+            return self.name
+        if self.name == "gelu":
+            return "gelu(tanh)" if self.argument else "gelu(erf)"
+        return f"{self.name}({format_number(float(self.argument or 0.0))})"
+
+
+LINEAR = Activation("linear")
+
+
+def format_number(value: float) -> str:
+    """The shortest text that parses back to exactly `value` (repr, without a '.0' tail)."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text

@@ -1,0 +1,161 @@
+"""The layers of the spec language: each one's configuration, shape rule and variables.
+
+A layer here is what Keras calls its config plus `compute_output_shape` and the
+variables `build` would create, and nothing else: shapes and sizes come from
+arithmetic, no weights are ever allocated. Shapes are feature shapes, without the
+batch axis; like Keras, every layer acts on the last axis.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, Union
+
+from mlpcalc.activations import LINEAR, Activation, format_number
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class VariableShape:
+    """A weight a layer creates: its Keras name, shape, and whether training updates it."""
+
+    name: str
+    shape: Shape
+    trainable: bool = True
+
+    @property
+    def count(self) -> int:
+        return math.prod(self.shape)
+
+
+@dataclass(frozen=True)
+class Dense:
+    """`keras.layers.Dense`: y = activation(x @ kernel + bias) on the last axis."""
+
+    units: int
+    activation: Activation = LINEAR
+    use_bias: bool = True
+
+    keras_class: ClassVar[str] = "Dense"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (*input_shape[:-1], self.units)
+
+    def variables(self, input_shape: Shape) -> tuple[VariableShape, ...]:
+        kernel = VariableShape("kernel", (input_shape[-1], self.units))
+        if not self.use_bias:
+            return (kernel,)
+        return (kernel, VariableShape("bias", (self.units,)))
+
+    def config(self) -> dict[str, object]:
+        return {
+            "units": self.units,
+            "activation": self.activation.name,
+            "activation_args": self.activation.arguments,
+            "use_bias": self.use_bias,
+        }
+
+    def __str__(self) -> str:
+        return self.spec_text(repeat=1)
+
+    def spec_text(self, repeat: int) -> str:
+        """Canonical spec form, e.g. `512:relu`, `128*3:selu:nobias`."""
+        text = str(self.units) if repeat == 1 else f"{self.units}*{repeat}"
+        if not self.activation.is_linear:
+            text += f":{self.activation}"
+        if not self.use_bias:
+            text += ":nobias"
+        return text
+
+
+@dataclass(frozen=True)
+class BatchNormalization:
+    """`keras.layers.BatchNormalization()` over the last axis: gamma, beta and two statistics."""
+
+    keras_class: ClassVar[str] = "BatchNormalization"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def variables(self, input_shape: Shape) -> tuple[VariableShape, ...]:
+        channels = (input_shape[-1],)
+        return (
+            VariableShape("gamma", channels),
+            VariableShape("beta", channels),
+            # The moving statistics are updated by the forward pass, not by gradients.
+            VariableShape("moving_mean", channels, trainable=False),
+            VariableShape("moving_variance", channels, trainable=False),
+        )
+
+    def config(self) -> dict[str, object]:
+        return {"axis": -1, "momentum": 0.99, "epsilon": 0.001}
+
+    def __str__(self) -> str:
+        return "bn"
+
+
+@dataclass(frozen=True)
+class LayerNormalization:
+    """`keras.layers.LayerNormalization()` over the last axis: gamma and beta."""
+
+    keras_class: ClassVar[str] = "LayerNormalization"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def variables(self, input_shape: Shape) -> tuple[VariableShape, ...]:
+        channels = (input_shape[-1],)
+        return (VariableShape("gamma", channels), VariableShape("beta", channels))
+
+    def config(self) -> dict[str, object]:
+        return {"axis": -1, "epsilon": 0.001}
+
+    def __str__(self) -> str:
+        return "ln"
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """`keras.layers.Dropout(rate)`: the identity at inference, no weights."""
+
+    rate: float
+
+    keras_class: ClassVar[str] = "Dropout"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def variables(self, input_shape: Shape) -> tuple[VariableShape, ...]:
+        return ()
+
+    def config(self) -> dict[str, object]:
+        return {"rate": self.rate}
+
+    def __str__(self) -> str:
+        return f"dropout({format_number(self.rate)})"
+
+
+@dataclass(frozen=True)
+class ActivationLayer:
+    """`keras.layers.Activation(name)`: an activation as a layer of its own, no weights."""
+
+    activation: Activation
+
+    keras_class: ClassVar[str] = "Activation"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def variables(self, input_shape: Shape) -> tuple[VariableShape, ...]:
+        return ()
+
+    def config(self) -> dict[str, object]:
+        return {"activation": self.activation.name, "activation_args": self.activation.arguments}
+
+    def __str__(self) -> str:
+        return str(self.activation)
+
+
+Layer = Union[Dense, BatchNormalization, LayerNormalization, Dropout, ActivationLayer]

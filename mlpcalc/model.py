@@ -1,0 +1,180 @@
+"""A built model: Keras's layer names, output shapes and parameter counts, by arithmetic.
+
+Nothing here allocates a weight: counts are Python integers, exact at any size.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from mlpcalc.errors import ModelError
+from mlpcalc.layers import Layer, Shape, VariableShape
+from mlpcalc.spec import Spec, parse_spec
+
+SUMMARY_SCHEMA = "mlpcalc/summary/v1"
+DEFAULT_NAME = "sequential"
+BYTES_PER_PARAM = 4  # float32, Keras's default dtype for every variable
+
+BatchShape = tuple[int | None, ...]  # a shape with the batch axis first (None: any batch)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One weight of a built model: `dense/kernel`, shape (784, 512), trainable."""
+
+    layer: str
+    name: str
+    shape: Shape
+    trainable: bool
+
+    @property
+    def path(self) -> str:
+        """The key in a weights file and the name `mlpcalc variables` prints."""
+        return f"{self.layer}/{self.name}"
+
+    @property
+    def count(self) -> int:
+        return math.prod(self.shape)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.path,
+            "layer": self.layer,
+            "shape": list(self.shape),
+            "trainable": self.trainable,
+            "count": self.count,
+        }
+
+
+@dataclass(frozen=True)
+class BuiltLayer:
+    """A layer placed in a model: its Keras name and the shapes it sees."""
+
+    name: str
+    layer: Layer
+    input_shape: Shape  # feature shape, without the batch
+    batch: int | None
+
+    @property
+    def keras_class(self) -> str:
+        return self.layer.keras_class
+
+    @cached_property
+    def output_shape(self) -> BatchShape:
+        return (self.batch, *self.layer.output_shape(self.input_shape))
+
+    @cached_property
+    def variables(self) -> tuple[Variable, ...]:
+        return tuple(_placed(self.name, v) for v in self.layer.variables(self.input_shape))
+
+    @property
+    def params(self) -> int:
+        return sum(v.count for v in self.variables)
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(v.count for v in self.variables if v.trainable)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.params - self.trainable_params
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "type": self.keras_class,
+            "output_shape": list(self.output_shape),
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            **self.layer.config(),
+        }
+
+
+def _placed(layer_name: str, variable: VariableShape) -> Variable:
+    return Variable(layer_name, variable.name, variable.shape, variable.trainable)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A Keras `Sequential` model as the spec describes it, with its derived numbers."""
+
+    spec: Spec
+    name: str = DEFAULT_NAME
+    batch: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.strip():
+            raise ModelError(f"the model name must not be empty, received {self.name!r}")
+        if self.batch is not None and self.batch < 1:
+            raise ModelError(f"the batch size must be a positive integer, received {self.batch}")
+
+    @cached_property
+    def layers(self) -> tuple[BuiltLayer, ...]:
+        """Each layer with Keras's automatic name (dense, dense_1, ...) and its input shape."""
+        seen: dict[str, int] = {}
+        built: list[BuiltLayer] = []
+        shape = self.spec.input_shape
+        for layer in self.spec.layers:
+            prefix = _snake_case(layer.keras_class)
+            count = seen.get(prefix, 0)
+            seen[prefix] = count + 1
+            name = prefix if count == 0 else f"{prefix}_{count}"
+            built.append(BuiltLayer(name, layer, shape, self.batch))
+            shape = layer.output_shape(shape)
+        return tuple(built)
+
+    @property
+    def input_shape(self) -> BatchShape:
+        return (self.batch, *self.spec.input_shape)
+
+    @property
+    def output_shape(self) -> BatchShape:
+        return self.layers[-1].output_shape
+
+    @property
+    def variables(self) -> tuple[Variable, ...]:
+        return tuple(v for layer in self.layers for v in layer.variables)
+
+    @cached_property
+    def trainable_params(self) -> int:
+        return sum(layer.trainable_params for layer in self.layers)
+
+    @cached_property
+    def non_trainable_params(self) -> int:
+        return sum(layer.non_trainable_params for layer in self.layers)
+
+    @property
+    def total_params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    def to_dict(self) -> dict[str, object]:
+        """The `mlpcalc/summary/v1` JSON document."""
+        return {
+            "schema": SUMMARY_SCHEMA,
+            "spec": str(self.spec),
+            "name": self.name,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+            "layers": [layer.to_dict() for layer in self.layers],
+            "total_params": self.total_params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "dtype": "float32",
+            "params_bytes": self.total_params * BYTES_PER_PARAM,
+            "trainable_bytes": self.trainable_params * BYTES_PER_PARAM,
+            "non_trainable_bytes": self.non_trainable_params * BYTES_PER_PARAM,
+        }
+
+
+def _snake_case(class_name: str) -> str:
+    """Keras's automatic name prefix: BatchNormalization -> batch_normalization."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+
+
+def parse(spec: str, *, name: str = DEFAULT_NAME, batch: int | None = None) -> Model:
+    """Parse a spec into a Model: `parse("784->512->10 relu").total_params == 407050`."""
+    return Model(parse_spec(spec), name=name, batch=batch)

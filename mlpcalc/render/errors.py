@@ -1,0 +1,47 @@
+"""Error messages for people: the spec echoed with a caret under the offending token."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from mlpcalc.errors import MlpcalcError, SpecError
+
+WINDOW = 60  # characters of the spec shown around the error; the rest is elided
+INDENT = "  "
+
+
+def _cell(char: str) -> tuple[str, int]:
+    """How a character of the spec is echoed, and how many columns it takes."""
+    if not char.isprintable() or unicodedata.combining(char) or unicodedata.category(char) == "Cf":
+        return "?", 1  # control, combining and format characters would garble the caret line
+    return char, 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def caret_lines(source: str, start: int, end: int) -> list[str]:
+    """The spec (or a window of it around the span) and a caret line under the span."""
+    left = max(0, start - WINDOW // 2)
+    right = min(len(source), left + WINDOW)
+    echo, marks = ["…"] if left > 0 else [], [" "] if left > 0 else []
+    for index in range(left, right):
+        text, width = _cell(source[index])
+        echo.append(text)
+        marks.append(("^" if start <= index < end else " ") * width)
+    if right < len(source):
+        echo.append("…")
+    if start >= len(source):  # the error is at the end: point just past the last character
+        marks.append("^")
+    return [INDENT + "".join(echo), INDENT + "".join(marks).rstrip()]
+
+
+def format_error(error: MlpcalcError) -> str:
+    """The whole message for stderr: what was received, where, what was expected."""
+    if not isinstance(error, SpecError):
+        return f"Error: {error}\n"
+    lines = [f"Error: invalid spec: {error.message} (column {error.start + 1})"]
+    lines += caret_lines(error.source, error.start, error.end)
+    if error.expected:
+        lines.append(f"Expected {error.expected}.")
+    if error.hint:
+        hint = error.hint[0].upper() + error.hint[1:]
+        lines.append(hint if hint[-1] in ".?!" else hint + ".")
+    return "\n".join(lines) + "\n"

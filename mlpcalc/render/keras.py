@@ -1,0 +1,175 @@
+"""The summary tables Keras prints: Keras 3's rich table, and tf.keras 2's classic text.
+
+Keras 3 builds its summary as a rich Table; we build the same Table with the same
+column widths, markup and console settings, so that rich wraps, truncates and
+colours every cell exactly as it does under Keras.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+
+from rich.console import Console, RenderableType
+from rich.markup import escape
+from rich.table import Column, Table
+
+from mlpcalc.model import BYTES_PER_PARAM, BatchShape, Model
+
+KERAS_DEFAULT_WIDTH = 88  # Keras 3 Sequential summary: min(88, terminal columns - 4)
+COLUMN_STOPS = (0.45, 0.80, 1.0)  # where each column ends, as a fraction of the width
+MIN_COLUMN = 4  # Keras refuses a column narrower than this
+HEADER = ("Layer (type)", "Output Shape", "Param #")
+JUSTIFY = ("left", "left", "right")
+
+
+def column_widths(width: int) -> list[int] | None:
+    """Keras's column widths for a table `width` wide, or None if a column would be < 4."""
+    widths, current = [], 0
+    for stop in COLUMN_STOPS:
+        column = int(stop * width) - current
+        if column < MIN_COLUMN:
+            return None
+        widths.append(column)
+        current += column
+    return widths
+
+
+def min_width() -> int:
+    """The narrowest width Keras can print a summary at."""
+    return next(width for width in range(1, 100) if column_widths(width) is not None)
+
+
+def default_width(terminal_columns: int) -> int:
+    """Keras's width for a terminal: min(88, columns - 4), never below the minimum."""
+    return max(min(KERAS_DEFAULT_WIDTH, terminal_columns - 4), min_width())
+
+
+# ------------------------------------------------------------------ Keras 3 (rich)
+
+
+def _number(value: object) -> str:
+    # Keras colours None apart from numbers (color(45) vs color(34)).
+    return f"[color(45)]{value}[/]" if value is None else f"[color(34)]{value}[/]"
+
+
+def _shape(shape: BatchShape) -> str:
+    return "(" + ", ".join(_number(dim) for dim in shape) + ")"
+
+
+def _bold(text: str) -> str:
+    return f"[bold]{text}[/]"
+
+
+def readable_size(size: float) -> str:
+    """Keras's `readable_memory_size`: 1024-based, two decimals, B to PB."""
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if size / 1024 < 1:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    # Past 1024 PB Keras has divided once more than it labels: kept, to print what Keras prints.
+    return f"{size:.2f} PB"
+
+
+def _size(count: int) -> float:
+    # Keras sums the bits of each weight and divides by 8 as a float: do the same,
+    # so that rounding at the second decimal agrees at every size.
+    return count * BYTES_PER_PARAM * 8 / 8
+
+
+def totals(model: Model) -> list[tuple[str, int, float]]:
+    """The lines under the table: label, parameter count and size in bytes."""
+    trainable, non_trainable = _size(model.trainable_params), _size(model.non_trainable_params)
+    return [
+        ("Total params", model.total_params, trainable + non_trainable),
+        ("Trainable params", model.trainable_params, trainable),
+        ("Non-trainable params", model.non_trainable_params, non_trainable),
+    ]
+
+
+def keras_renderables(model: Model, width: int) -> list[RenderableType]:
+    """What Keras 3 passes to `console.print`, in order: title, table, totals."""
+    widths = column_widths(width)
+    if widths is None:
+        raise ValueError(f"a summary needs a width of at least {min_width()}")
+    columns = [
+        Column(name, justify=justify, width=column)  # type: ignore[arg-type]
+        for name, justify, column in zip(HEADER, JUSTIFY, widths, strict=True)
+    ]
+    table = Table(*columns, width=width, show_lines=True)
+    for layer in model.layers:
+        table.add_row(
+            f"{escape(layer.name)} ([color(33)]{escape(layer.keras_class)}[/])",
+            _shape(layer.output_shape),
+            _number(f"{layer.params:,}"),
+        )
+    return [
+        _bold(f'Model: "{escape(model.name)}"'),
+        table,
+        *(f"{_bold(f' {label}: ')}{_number(f'{count:,}')} ({readable_size(size)})" for label, count, size in totals(model)),
+    ]
+
+
+def plain_console(console_width: int, file: io.StringIO) -> Console:
+    """The console Keras captures a summary with: no colour, no highlighting."""
+    return Console(
+        file=file, width=console_width, highlight=False, force_terminal=False, color_system=None
+    )
+
+
+def render_plain(renderables: Sequence[RenderableType], console_width: int) -> str:
+    """Render to text exactly as Keras's captured `model.summary()` does."""
+    buffer = io.StringIO()
+    console = plain_console(console_width, buffer)
+    for renderable in renderables:
+        console.print(renderable)
+    return buffer.getvalue()
+
+
+def keras_summary(model: Model, width: int = KERAS_DEFAULT_WIDTH, console_width: int | None = None) -> str:
+    """The text of Keras 3's `model.summary(line_length=width)` on a `console_width` terminal."""
+    return render_plain(keras_renderables(model, width), max(console_width or width, width))
+
+
+# ------------------------------------------------------------------ tf.keras 2 (classic)
+
+CLASSIC_WIDTH = 65
+CLASSIC_STOPS = (29, 55, 65)  # int(65 * p) for p in (.45, .85, 1.)
+
+
+def _classic_row(fields: Sequence[str]) -> str:
+    # tf.keras <= 2.6: each field is cut at its column's end and the last character
+    # before the next field is replaced by a space (so long names lose a letter).
+    line = ""
+    for i, (field, stop) in enumerate(zip(fields, CLASSIC_STOPS, strict=True)):
+        if i > 0:
+            line = line[:-1] + " "
+        line += field
+        line = line[:stop]
+        line += " " * (stop - len(line))
+    return line.rstrip()
+
+
+def _classic_shape(shape: BatchShape) -> str:
+    return "(" + ", ".join(str(dim) for dim in shape) + ")"
+
+
+def _classic_lines(model: Model) -> Iterator[str]:
+    yield f'Model: "{model.name}"'
+    yield "_" * CLASSIC_WIDTH
+    yield _classic_row(HEADER)
+    yield "=" * CLASSIC_WIDTH
+    for i, layer in enumerate(model.layers):
+        yield _classic_row(
+            (f"{layer.name} ({layer.keras_class})", _classic_shape(layer.output_shape), str(layer.params))
+        )
+        yield ("=" if i == len(model.layers) - 1 else "_") * CLASSIC_WIDTH
+    yield f"Total params: {model.total_params:,}"
+    yield f"Trainable params: {model.trainable_params:,}"
+    yield f"Non-trainable params: {model.non_trainable_params:,}"
+    yield "_" * CLASSIC_WIDTH
+
+
+def classic_summary(model: Model) -> str:
+    """The text of tf.keras 2's `model.summary()` (up to TF 2.6), trailing spaces removed."""
+    return "\n".join(_classic_lines(model)) + "\n"

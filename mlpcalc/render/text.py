@@ -1,0 +1,83 @@
+"""Plain-text and markdown views: the variables table, the markdown summary, JSON documents."""
+
+from __future__ import annotations
+
+import json
+
+from mlpcalc.model import Model, Variable
+from mlpcalc.render.keras import readable_size, totals
+
+VARIABLES_SCHEMA = "mlpcalc/variables/v1"
+
+
+def shape_text(shape: tuple[int | None, ...]) -> str:
+    """A shape as Python and TensorFlow print it: (784, 512), (512,)."""
+    return str(tuple(shape))
+
+
+def to_json(document: dict[str, object]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# ------------------------------------------------------------------ variables
+
+
+def variables_document(model: Model) -> dict[str, object]:
+    """The `mlpcalc/variables/v1` JSON document."""
+    return {
+        "schema": VARIABLES_SCHEMA,
+        "spec": str(model.spec),
+        "name": model.name,
+        "variables": [{**v.to_dict(), "path": f"{model.name}/{v.path}"} for v in model.variables],
+        "total_params": model.total_params,
+        "trainable_params": model.trainable_params,
+        "non_trainable_params": model.non_trainable_params,
+    }
+
+
+def variables_table(model: Model) -> str:
+    """One line per variable: name, shape, trainable, count; totals last."""
+    variables = model.variables
+    rows = [("Variable", "Shape", "Trainable", "Count")]
+    rows += [(v.path, shape_text(v.shape), "yes" if v.trainable else "no", f"{v.count:,}") for v in variables]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        f"{name:<{widths[0]}}  {shape:<{widths[1]}}  {trainable:<{widths[2]}}  {count:>{widths[3]}}".rstrip()
+        for name, shape, trainable, count in rows
+    ]
+    lines.append(
+        f"{len(variables)} variables, {model.total_params:,} parameters "
+        f"({model.trainable_params:,} trainable, {model.non_trainable_params:,} non-trainable)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def classic_variables(model: Model) -> str:
+    """What TF 2 prints for `for p in model.trainable_variables: print(p.name, p.shape)`."""
+    return "".join(_classic_variable(v) for v in model.variables if v.trainable)
+
+
+def _classic_variable(variable: Variable) -> str:
+    return f"{variable.path}:0 {shape_text(variable.shape)}\n"
+
+
+# ------------------------------------------------------------------ markdown
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def markdown_summary(model: Model) -> str:
+    """A GitHub-flavoured markdown table of the summary, for pull requests and READMEs."""
+    lines = [
+        f"**Model: \"{_cell(model.name)}\"** `{model.spec}`",
+        "",
+        "| Layer (type) | Output Shape | Param # |",
+        "| :--- | :--- | ---: |",
+    ]
+    for layer in model.layers:
+        lines.append(f"| {layer.name} ({layer.keras_class}) | {shape_text(layer.output_shape)} | {layer.params:,} |")
+    lines.append("")
+    lines += [f"- {label}: {count:,} ({readable_size(size)})" for label, count, size in totals(model)]
+    return "\n".join(lines) + "\n"

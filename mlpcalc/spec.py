@@ -1,0 +1,355 @@
+"""The spec language: text such as `784->512:relu->bn->dropout(0.2)->10:softmax` -> Spec.
+
+Grammar (EBNF; white space may stand around any token):
+
+    spec        = input , arrow , layer , { arrow , layer } , [ default ] ;
+    input       = size , { "x" , size } ;            (* 784, 32x784, 6x5x4 (also "×") *)
+    arrow       = "->" | "→" ;
+    layer       = dense | norm | dropout | activation ;
+    dense       = size , [ "*" , size ] , { ":" , ( activation | "nobias" ) } ;
+    norm        = "bn" | "batchnorm" | "ln" | "layernorm" ;
+    dropout     = "dropout" , "(" , number , ")" ;   (* rate in [0, 1) *)
+    activation  = name , [ "(" , argument , ")" ] ;  (* relu, leaky_relu(0.1), gelu(tanh) *)
+    default     = white space , activation ;         (* for every Dense without one, but the last *)
+    size        = digit , { [ "_" ] , digit } ;      (* a positive integer, 100_000 allowed *)
+
+`128*3:selu` is three identical Dense layers. A default activation at the end (after
+white space) goes to every Dense that has none of its own except the model's last
+Dense, which stays linear (logits), as `Dense(10)` does in Keras.
+
+The parser is pure Python: no numpy, no rich, no typer. Every error is a SpecError
+carrying the span of the offending token.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from itertools import groupby
+
+from mlpcalc.activations import GELU_FORMS, KINDS, LINEAR, Activation
+from mlpcalc.errors import SpecError
+from mlpcalc.layers import (
+    ActivationLayer,
+    BatchNormalization,
+    Dense,
+    Dropout,
+    Layer,
+    LayerNormalization,
+    Shape,
+)
+
+MAX_SIZE = 10**15  # largest units / input dim / repeat count a spec may give
+MAX_LAYERS = 100_000  # beyond this a spec is a mistake, and its table unreadable
+NORM_LAYERS = {"bn": BatchNormalization, "batchnorm": BatchNormalization}
+NORM_LAYERS |= {"ln": LayerNormalization, "layernorm": LayerNormalization}
+LAYER_WORDS = sorted({*KINDS, *NORM_LAYERS, "dropout"})
+EXAMPLE = "784->512->10 relu"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed spec: the input's feature shape (no batch) and the layers in order."""
+
+    input_shape: Shape
+    layers: tuple[Layer, ...]
+
+    def __str__(self) -> str:
+        """Canonical form: parses back to an equal Spec; identical Dense runs use `*`."""
+        parts = ["x".join(map(str, self.input_shape))]
+        for layer, run in groupby(self.layers):
+            count = len(list(run))
+            if isinstance(layer, Dense):
+                parts.append(layer.spec_text(repeat=count))
+            else:
+                parts.extend([str(layer)] * count)
+        return "->".join(parts)
+
+
+# ---------------------------------------------------------------------------- tokens
+
+NUMBER_RE = re.compile(
+    r"[+-]?(?:[0-9](?:_?[0-9])*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+)
+INTEGER_RE = re.compile(r"[0-9](?:_?[0-9])*")
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PUNCTUATION = {":": "COLON", "*": "STAR", "(": "LPAREN", ")": "RPAREN"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # NUMBER NAME ARROW DIMSEP COLON STAR LPAREN RPAREN END
+    text: str
+    start: int
+    space_before: bool  # white space separates it from the previous token
+
+    @property
+    def end(self) -> int:
+        return self.start + max(len(self.text), 1)
+
+
+def tokenize(source: str) -> list[Token]:
+    """Split `source` into tokens with their spans; the list always ends with END."""
+    tokens: list[Token] = []
+    pos, spaced = 0, False
+    while pos < len(source):
+        char = source[pos]
+        if char.isspace():
+            pos, spaced = pos + 1, True
+            continue
+        kind, text = _next_token(source, pos, tokens)
+        tokens.append(Token(kind, text, pos, spaced))
+        pos, spaced = pos + len(text), False
+    tokens.append(Token("END", "", len(source), spaced))
+    return tokens
+
+
+def _next_token(source: str, pos: int, tokens: list[Token]) -> tuple[str, str]:
+    char = source[pos]
+    if source.startswith("->", pos):
+        return "ARROW", "->"
+    if char == "→":
+        return "ARROW", char
+    # "x" between two sizes, as in 32x784, separates input dims; elsewhere it starts a name.
+    after_number = bool(tokens) and tokens[-1].kind == "NUMBER" and tokens[-1].end == pos
+    if char in "x×" and after_number and source[pos + 1 : pos + 2].isdigit():
+        return "DIMSEP", char
+    if match := NUMBER_RE.match(source, pos):
+        return "NUMBER", match.group()
+    if match := NAME_RE.match(source, pos):
+        return "NAME", match.group()
+    if char in PUNCTUATION:
+        return PUNCTUATION[char], char
+    raise SpecError(
+        f"unexpected character {_describe_char(char)}",
+        source,
+        pos,
+        expected="a layer size, a layer name, '->', ':', '*' or parentheses",
+    )
+
+
+def _shorten(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _describe_char(char: str) -> str:
+    if char.isprintable():
+        return f"'{char}' (U+{ord(char):04X})" if not char.isascii() else f"'{char}'"
+    return f"U+{ord(char):04X} (a control character)"
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+@dataclass(frozen=True)
+class _DenseDraft:
+    """A Dense as written, before the default activation is known."""
+
+    units: int
+    repeat: int
+    activation: Activation | None
+    use_bias: bool
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tokens = tokenize(source)
+        self.index = 0
+
+    # -- helpers
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.token
+        self.index += 1
+        return token
+
+    def error(self, message: str, token: Token, **extra: str | None) -> SpecError:
+        return SpecError(message, self.source, token.start, token.end, **extra)
+
+    def received(self, token: Token) -> str:
+        if token.kind == "END":
+            return "the end of the spec"
+        return f"'{_shorten(token.text)}'"
+
+    def expect(self, kind: str, what: str) -> Token:
+        if self.token.kind != kind:
+            raise self.error(f"expected {what}, received {self.received(self.token)}", self.token)
+        return self.advance()
+
+    def size(self, what: str) -> int:
+        """A positive integer: units, an input dim or a repeat count."""
+        token = self.token
+        if token.kind != "NUMBER":
+            raise self.error(
+                f"expected {what} (a positive integer), received {self.received(token)}", token
+            )
+        if not INTEGER_RE.fullmatch(token.text):
+            raise self.error(f"{what} must be a positive integer, received {_shorten(token.text)}", token)
+        digits = token.text.replace("_", "")
+        value = int(digits) if len(digits) <= 16 else MAX_SIZE + 1
+        if value == 0:
+            raise self.error(f"{what} must be a positive integer, received {_shorten(token.text)}", token)
+        if value > MAX_SIZE:
+            raise self.error(f"{what} is too large: at most {MAX_SIZE:,}", token)
+        self.advance()
+        return value
+
+    def number(self, what: str) -> float:
+        token = self.expect("NUMBER", what)
+        value = float(token.text)
+        if not math.isfinite(value):
+            raise self.error(f"{what} must be a finite number, received {_shorten(token.text)}", token)
+        return value
+
+    # -- grammar
+    def parse(self) -> Spec:
+        if not self.source.strip():
+            raise SpecError("the spec is empty", self.source, 0, expected=f"a spec such as '{EXAMPLE}'")
+        input_shape = [self.size("the input size")]
+        while self.token.kind == "DIMSEP":
+            self.advance()
+            input_shape.append(self.size("an input dimension"))
+        if self.token.kind == "END":
+            raise self.error(
+                "a model needs at least one layer after the input",
+                self.token,
+                expected=f"'->' and a layer, as in '{EXAMPLE}'",
+            )
+        self.expect("ARROW", "'->' after the input shape")
+        drafts: list[_DenseDraft | Layer] = [self.layer()]
+        default: Activation | None = None
+        while self.token.kind != "END":
+            if self.token.kind == "ARROW":
+                self.advance()
+                drafts.append(self.layer())
+            elif self.token.kind == "NAME" and self.token.space_before:
+                default = self.activation(self.advance(), role="default activation")
+                if self.token.kind != "END":
+                    raise self.error(
+                        f"expected the end of the spec after the default activation, "
+                        f"received {self.received(self.token)}",
+                        self.token,
+                        hint="the default activation goes last, after a space",
+                    )
+            else:
+                raise self.error(
+                    f"expected '->' or the end of the spec, received {self.received(self.token)}",
+                    self.token,
+                )
+        return Spec(tuple(input_shape), self.resolve(drafts, default))
+
+    def layer(self) -> _DenseDraft | Layer:
+        token = self.token
+        if token.kind == "NUMBER":
+            return self.dense()
+        if token.kind == "NAME":
+            if token.text in NORM_LAYERS:
+                self.advance()
+                return NORM_LAYERS[token.text]()
+            if token.text == "dropout":
+                return self.dropout()
+            if token.text == "nobias":
+                raise self.error(
+                    "'nobias' is a Dense option, not a layer", token, hint="write it after the units: 512:nobias"
+                )
+            return ActivationLayer(self.activation(self.advance(), role="layer"))
+        raise self.error(
+            f"expected a layer, received {self.received(token)}",
+            token,
+            expected="units (512), bn, ln, dropout(rate) or an activation name",
+        )
+
+    def dense(self) -> _DenseDraft:
+        units = self.size("the number of units")
+        repeat = 1
+        if self.token.kind == "STAR":
+            self.advance()
+            repeat = self.size("the repeat count")
+            if repeat > MAX_LAYERS:
+                raise self.error(f"the repeat count is too large: at most {MAX_LAYERS:,}", self.tokens[self.index - 1])
+        activation: Activation | None = None
+        use_bias = True
+        while self.token.kind == "COLON":
+            self.advance()
+            token = self.expect("NAME", "an activation or 'nobias' after ':'")
+            if token.text == "nobias":
+                if not use_bias:
+                    raise self.error("'nobias' is given twice", token)
+                use_bias = False
+            elif activation is not None:
+                raise self.error(
+                    f"a Dense layer takes one activation, received a second one: '{_shorten(token.text)}'", token
+                )
+            else:
+                activation = self.activation(token, role="activation", allow_nobias=True)
+        return _DenseDraft(units, repeat, activation, use_bias)
+
+    def dropout(self) -> Dropout:
+        self.advance()
+        self.expect("LPAREN", "'(' and a rate after dropout, as in dropout(0.25)")
+        token = self.token
+        rate = self.number("a dropout rate")
+        if not 0 <= rate < 1:
+            raise self.error(f"the dropout rate must be in [0, 1), received {_shorten(token.text)}", token)
+        self.expect("RPAREN", "')' after the dropout rate")
+        return Dropout(rate)
+
+    def activation(self, token: Token, role: str, allow_nobias: bool = False) -> Activation:
+        """The activation named by `token` (already consumed), with its optional argument."""
+        name = token.text
+        if name not in KINDS:
+            choices = [*KINDS, "nobias"] if allow_nobias else list(KINDS)
+            if role == "layer":
+                choices = LAYER_WORDS
+            close = difflib.get_close_matches(name.lower(), choices, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else None
+            what = "layer or activation" if role == "layer" else "activation"
+            raise self.error(
+                f"unknown {what} '{_shorten(name)}'", token, expected="one of " + ", ".join(choices), hint=hint
+            )
+        kind = KINDS[name]
+        if self.token.kind != "LPAREN":
+            return Activation(name)
+        open_paren = self.advance()
+        if kind.parameter is None:
+            raise self.error(f"{name} takes no argument", open_paren, hint=f"write just '{name}'")
+        if name == "gelu":
+            form = self.expect("NAME", "tanh or erf inside gelu(...)")
+            if form.text not in GELU_FORMS:
+                raise self.error(f"gelu takes tanh or erf, received '{_shorten(form.text)}'", form)
+            argument: float | bool = GELU_FORMS[form.text]
+        else:
+            argument = self.number(f"the {kind.parameter} of {name}")
+        self.expect("RPAREN", f"')' after the argument of {name}")
+        return Activation(name, argument)
+
+    def resolve(self, drafts: list[_DenseDraft | Layer], default: Activation | None) -> tuple[Layer, ...]:
+        """Expand repeats and hand the default activation to every Dense but the last."""
+        total = sum(d.repeat if isinstance(d, _DenseDraft) else 1 for d in drafts)
+        if total > MAX_LAYERS:
+            raise SpecError(
+                f"the spec has {total:,} layers: at most {MAX_LAYERS:,}", self.source, 0, len(self.source)
+            )
+        last = max((i for i, d in enumerate(drafts) if isinstance(d, _DenseDraft)), default=-1)
+        layers: list[Layer] = []
+        for i, draft in enumerate(drafts):
+            if not isinstance(draft, _DenseDraft):
+                layers.append(draft)
+                continue
+            activation = draft.activation or default or LINEAR
+            layers += [Dense(draft.units, activation, draft.use_bias)] * draft.repeat
+            if i == last and draft.activation is None:
+                # The model's last Dense keeps no activation: it gives logits.
+                layers[-1] = Dense(draft.units, LINEAR, draft.use_bias)
+        return tuple(layers)
+
+
+def parse_spec(source: str) -> Spec:
+    """Parse a spec; raise SpecError, with the span of the bad token, if it is invalid."""
+    return _Parser(source).parse()
