@@ -46,7 +46,20 @@ class Format(str, Enum):
 
 
 SPEC_HELP = "The model, e.g. '784->512->10 relu' (see the README for the language)."
-SpecArg = Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC")]
+
+
+def _spec_not_option(value: str) -> str:
+    # Commands let unknown '-...' words through so that a spec such as '->10' gets the
+    # spec's own error with a caret; a word that reads as an option is refused as one.
+    if value.startswith("--") or (value[:1] == "-" and value[1:2].isalpha()):
+        raise typer.BadParameter(f"no such option: {value}", param_hint="SPEC")
+    return value
+
+
+SpecArg = Annotated[
+    str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC", callback=_spec_not_option)
+]
+SPEC_COMMAND = {"context_settings": {"ignore_unknown_options": True}}
 NameOpt = Annotated[str, typer.Option("--name", help="Model name, as Sequential(name=...).")]
 BatchOpt = Annotated[
     int | None, typer.Option("--batch", min=1, help="Fix the batch size: (N, 512) instead of (None, 512).")
@@ -129,7 +142,7 @@ def _terminal_columns() -> int:
 # ---------------------------------------------------------------- commands
 
 
-@app.command()
+@app.command(**SPEC_COMMAND)
 @handles_errors
 def summary(
     spec: SpecArg,
@@ -204,7 +217,7 @@ def _print_keras_table(model: Model, width: int | None) -> None:
     emit(render_plain(renderables, console_width))
 
 
-@app.command()
+@app.command(**SPEC_COMMAND)
 @handles_errors
 def variables(
     spec: SpecArg,

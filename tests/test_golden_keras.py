@@ -1,0 +1,126 @@
+"""mlpcalc against the real Keras: summary texts, shapes, counts and variables, case by case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import keras_fixtures, reference_text
+from typer.testing import CliRunner
+
+from mlpcalc import parse
+from mlpcalc.cli import app
+from mlpcalc.model import Model
+from mlpcalc.render.keras import classic_summary, keras_summary
+from mlpcalc.render.text import classic_variables
+
+FIXTURES = keras_fixtures()
+IDS = [fixture["id"] for fixture in FIXTURES]
+
+
+def build(fixture: dict[str, Any]) -> Model:
+    return parse(fixture["spec"], name=fixture.get("name", "sequential"), batch=fixture.get("batch"))
+
+
+def test_there_are_enough_fixtures() -> None:
+    assert len(FIXTURES) >= 15
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_summary_text_as_keras_prints_it_wide(fixture: dict[str, Any]) -> None:
+    # The oracle ran with COLUMNS=200: width 88, or the case's line_length.
+    width = fixture.get("line_length") or 88
+    assert keras_summary(build(fixture), width, console_width=200) == fixture["report"]["summary"]["text"]
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_summary_text_as_keras_prints_it_in_80_columns(fixture: dict[str, Any]) -> None:
+    assert keras_summary(build(fixture), 76, console_width=80) == fixture["report"]["summary_80col"]["text"]
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_layers_match_keras(fixture: dict[str, Any]) -> None:
+    model = build(fixture)
+    keras_layers = fixture["report"]["layers"]
+    assert [layer.name for layer in model.layers] == [k["name"] for k in keras_layers]
+    for layer, keras in zip(model.layers, keras_layers, strict=True):
+        assert layer.keras_class == keras["class"]
+        assert list(layer.output_shape) == keras["output_shape"]
+        assert (layer.params, layer.trainable_params, layer.non_trainable_params) == (
+            keras["params"],
+            keras["trainable_params"],
+            keras["non_trainable_params"],
+        )
+        config = layer.to_dict()
+        for key in ("units", "use_bias", "rate"):
+            if key in keras["config"]:
+                assert config[key] == keras["config"][key], key
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_activations_match_what_keras_was_given(fixture: dict[str, Any]) -> None:
+    model = build(fixture)
+    for layer, given in zip(model.layers, fixture["keras"]["layers"], strict=True):
+        if given["type"] not in ("dense", "activation"):
+            continue
+        expected = given.get("activation") or "linear"
+        config = layer.to_dict()
+        if isinstance(expected, dict):
+            args = {k: v for k, v in expected.items() if k != "name"}
+            assert (config["activation"], config["activation_args"]) == (expected["name"], args)
+        else:
+            assert config["activation"] == expected
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_totals_and_variables_match_keras(fixture: dict[str, Any]) -> None:
+    model = build(fixture)
+    totals = fixture["report"]["totals"]
+    assert model.total_params == totals["params"]
+    assert model.trainable_params == totals["trainable_params"]
+    assert model.non_trainable_params == totals["non_trainable_params"]
+    assert model.to_dict()["params_bytes"] == totals["params_bytes"]
+    assert [[f"{model.name}/{v.path}", list(v.shape)] for v in model.variables] == fixture["report"]["variables"]
+    keras_variables = [v for layer in fixture["report"]["layers"] for v in layer["variables"]]
+    assert [(v.path, v.trainable) for v in model.variables] == [
+        (k["npz_key"], k["trainable"]) for k in keras_variables
+    ]
+
+
+@pytest.mark.parametrize("fixture", FIXTURES[:8], ids=IDS[:8])
+def test_cli_prints_the_keras_text(fixture: dict[str, Any]) -> None:
+    args = ["summary", fixture["spec"]]
+    if "name" in fixture:
+        args += ["--name", fixture["name"]]
+    if "batch" in fixture:
+        args += ["--batch", str(fixture["batch"])]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert result.stdout == fixture["report"]["summary_80col"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "width", "reference"),
+    [
+        ("3->2->2->2 relu", 88, "seed_3-2-2-2_relu.keras3.width88.txt"),
+        ("3->2->2->2 relu", 76, "seed_3-2-2-2_relu.keras3.width76.txt"),
+        ("784->512->10:softmax relu", 88, "mnist_784-512-10_relu.keras3.width88.txt"),
+        ("784->512->10:softmax relu", 76, "mnist_784-512-10_relu.keras3.width76.txt"),
+    ],
+)
+def test_shared_keras3_references(spec: str, width: int, reference: str) -> None:
+    assert keras_summary(parse(spec), width, console_width=width + 4) == reference_text(reference)
+
+
+def _without_trailing_spaces(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def test_classic_summary_is_tf2s_text() -> None:
+    expected = _without_trailing_spaces(reference_text("seed_3-2-2-2_relu.classic.txt"))
+    assert classic_summary(parse("3->2->2->2 relu")) == expected
+
+
+def test_classic_variables_are_tf2s_names() -> None:
+    expected = reference_text("seed_3-2-2-2_relu.classic_variables.txt")
+    assert classic_variables(parse("3->2->2->2 relu")) == expected

@@ -1,0 +1,106 @@
+"""Model arithmetic: names, shapes and counts, exact at any size, without allocating."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from test_spec import specs
+
+from mlpcalc import ModelError, parse
+from mlpcalc.model import Model
+from mlpcalc.spec import Spec
+
+
+@pytest.mark.parametrize(
+    ("text", "rows", "total"),
+    [
+        ("3->2->2->2 relu", [("dense", (None, 2), 8), ("dense_1", (None, 2), 6), ("dense_2", (None, 2), 6)], 20),
+        ("784->512->10 relu", [("dense", (None, 512), 401_920), ("dense_1", (None, 10), 5_130)], 407_050),
+        (
+            "20x16->32:gelu->bn->dropout(0.25)->8:softmax",
+            [
+                ("dense", (None, 20, 32), 544),
+                ("batch_normalization", (None, 20, 32), 128),
+                ("dropout", (None, 20, 32), 0),
+                ("dense_1", (None, 20, 8), 264),
+            ],
+            936,
+        ),
+        (
+            "64->256:nobias->bn->relu->10",
+            [
+                ("dense", (None, 256), 64 * 256),
+                ("batch_normalization", (None, 256), 4 * 256),
+                ("activation", (None, 256), 0),
+                ("dense_1", (None, 10), 256 * 10 + 10),
+            ],
+            16_384 + 1_024 + 2_570,
+        ),
+        ("6x5x4->ln->relu->relu", [("layer_normalization", (None, 6, 5, 4), 8), ("activation", (None, 6, 5, 4), 0),
+                                    ("activation_1", (None, 6, 5, 4), 0)], 8),
+    ],
+)
+def test_rows(text: str, rows: list[tuple[str, tuple[int | None, ...], int]], total: int) -> None:
+    model = parse(text)
+    assert [(layer.name, layer.output_shape, layer.params) for layer in model.layers] == rows
+    assert model.total_params == total
+
+
+def test_batch_norm_split() -> None:
+    model = parse("20x16->32:gelu->bn->dropout(0.25)->8:softmax")
+    bn = model.layers[1]
+    assert (bn.trainable_params, bn.non_trainable_params) == (64, 64)
+    assert (model.trainable_params, model.non_trainable_params) == (872, 64)
+
+
+def test_huge_model_is_exact() -> None:
+    model = parse("100000->100000*1000->10")
+    assert model.total_params == 10_000_101_000_010
+    assert model.output_shape == (None, 10)
+    assert model.to_dict()["params_bytes"] == 40_000_404_000_040
+
+
+def test_batch_and_name() -> None:
+    model = parse("784->512->10", name="mnist", batch=32)
+    assert model.input_shape == (32, 784)
+    assert model.output_shape == (32, 10)
+    assert model.to_dict()["name"] == "mnist"
+
+
+@pytest.mark.parametrize(("name", "batch"), [("", None), ("  ", None), ("ok", 0), ("ok", -3)])
+def test_bad_model_options(name: str, batch: int | None) -> None:
+    with pytest.raises(ModelError):
+        parse("3->2", name=name, batch=batch)
+
+
+def test_variables_in_keras_order() -> None:
+    model = parse("4->bn->3:nobias->ln")
+    assert [(v.path, v.shape, v.trainable) for v in model.variables] == [
+        ("batch_normalization/gamma", (4,), True),
+        ("batch_normalization/beta", (4,), True),
+        ("batch_normalization/moving_mean", (4,), False),
+        ("batch_normalization/moving_variance", (4,), False),
+        ("dense/kernel", (4, 3), True),
+        ("layer_normalization/gamma", (3,), True),
+        ("layer_normalization/beta", (3,), True),
+    ]
+
+
+@given(specs)
+def test_rows_sum_to_the_totals(spec: Spec) -> None:
+    model = Model(spec)
+    assert sum(layer.params for layer in model.layers) == model.total_params
+    assert sum(layer.trainable_params for layer in model.layers) == model.trainable_params
+    assert sum(v.count for v in model.variables) == model.total_params
+    document = model.to_dict()
+    assert sum(row["params"] for row in document["layers"]) == document["total_params"]
+
+
+@given(specs)
+def test_each_layer_feeds_the_next(spec: Spec) -> None:
+    model = Model(spec)
+    shape = spec.input_shape
+    for layer in model.layers:
+        assert layer.input_shape == shape
+        shape = layer.output_shape[1:]
+    assert model.output_shape == (None, *shape)

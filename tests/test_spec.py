@@ -1,0 +1,194 @@
+"""The spec language: what parses to what, what is refused and how, and properties of both."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlpcalc import SpecError, parse_spec
+from mlpcalc.activations import KINDS, Activation
+from mlpcalc.layers import ActivationLayer, BatchNormalization, Dense, Dropout, LayerNormalization
+from mlpcalc.spec import MAX_LAYERS, Spec
+
+RELU, LINEAR = Activation("relu"), Activation("linear")
+
+
+@pytest.mark.parametrize(
+    ("text", "input_shape", "layers"),
+    [
+        ("784->512->10", (784,), (Dense(512), Dense(10))),
+        ("784 -> 512 -> 10", (784,), (Dense(512), Dense(10))),
+        ("784→512→10", (784,), (Dense(512), Dense(10))),
+        ("  784->10  ", (784,), (Dense(10),)),
+        ("784->512->10 relu", (784,), (Dense(512, RELU), Dense(10))),
+        ("784->512->10:softmax relu", (784,), (Dense(512, RELU), Dense(10, Activation("softmax")))),
+        ("784->512:linear->10 relu", (784,), (Dense(512), Dense(10))),
+        ("784->10 relu", (784,), (Dense(10),)),
+        ("32x784->128", (32, 784), (Dense(128),)),
+        ("6x5x4->8", (6, 5, 4), (Dense(8),)),
+        ("6×5×4->8", (6, 5, 4), (Dense(8),)),
+        ("100_000->10", (100_000,), (Dense(10),)),
+        ("8->512:nobias", (8,), (Dense(512, use_bias=False),)),
+        ("8->512:relu:nobias", (8,), (Dense(512, RELU, False),)),
+        ("8->512:nobias:relu", (8,), (Dense(512, RELU, False),)),
+        ("8->4*3", (8,), (Dense(4),) * 3),
+        ("8->4*3:selu", (8,), (Dense(4, Activation("selu")),) * 3),
+        ("8->4*3 tanh", (8,), (Dense(4, Activation("tanh")),) * 2 + (Dense(4),)),
+        ("8->4*2->3 tanh", (8,), (Dense(4, Activation("tanh")),) * 2 + (Dense(3),)),
+        ("8->bn->ln->batchnorm->layernorm", (8,), (BatchNormalization(), LayerNormalization()) * 2),
+        ("8->dropout(0.25)", (8,), (Dropout(0.25),)),
+        ("8->dropout(0)", (8,), (Dropout(0.0),)),
+        ("8->dropout(.5)", (8,), (Dropout(0.5),)),
+        ("8->relu", (8,), (ActivationLayer(RELU),)),
+        ("8->relu->4 tanh", (8,), (ActivationLayer(RELU), Dense(4))),
+        ("8->leaky_relu(0.1)", (8,), (ActivationLayer(Activation("leaky_relu", 0.1)),)),
+        ("8->4:leaky_relu", (8,), (Dense(4, Activation("leaky_relu", 0.2)),)),
+        ("8->4:leaky_relu(0.2)", (8,), (Dense(4, Activation("leaky_relu", 0.2)),)),
+        ("8->4:elu(0.5)", (8,), (Dense(4, Activation("elu", 0.5)),)),
+        ("8->4:elu(-1e-3)", (8,), (Dense(4, Activation("elu", -0.001)),)),
+        ("8->4:gelu(tanh)", (8,), (Dense(4, Activation("gelu", True)),)),
+        ("8->4:gelu(erf)", (8,), (Dense(4, Activation("gelu", False)),)),
+        ("8->4->2 gelu(tanh)", (8,), (Dense(4, Activation("gelu", True)), Dense(2))),
+        ("8->4->bn->dropout(0.1)->2 relu", (8,), (Dense(4, RELU), BatchNormalization(), Dropout(0.1), Dense(2))),
+    ],
+)
+def test_valid_specs(text: str, input_shape: tuple[int, ...], layers: tuple[object, ...]) -> None:
+    assert parse_spec(text) == Spec(input_shape, layers)
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("784 -> 512 -> 10 relu", "784->512:relu->10"),
+        ("3->2->2->2 relu", "3->2*2:relu->2"),
+        ("8→batchnorm→layernorm→4:nobias:relu", "8->bn->ln->4:relu:nobias"),
+        ("8->4:leaky_relu(0.2)->4:gelu(erf)->4:elu(1)", "8->4:leaky_relu->4:gelu->4:elu"),
+        ("8->4:leaky_relu(0.1)->gelu(tanh)->dropout(0.0)", "8->4:leaky_relu(0.1)->gelu(tanh)->dropout(0)"),
+        ("100000->100000*1000->10", "100000->100000*1000->10"),
+    ],
+)
+def test_canonical_form(text: str, canonical: str) -> None:
+    spec = parse_spec(text)
+    assert str(spec) == canonical
+    assert parse_spec(canonical) == spec
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("", "the spec is empty", 1),
+        ("   ", "the spec is empty", 1),
+        ("784", "a model needs at least one layer after the input", 4),
+        ("784->", "expected a layer, received the end of the spec", 6),
+        ("->10", "expected the input size (a positive integer), received '->'", 1),
+        ("784->0", "the number of units must be a positive integer, received 0", 6),
+        ("784->-5", "the number of units must be a positive integer, received -5", 6),
+        ("784->5.5", "the number of units must be a positive integer, received 5.5", 6),
+        ("784->abc", "unknown layer or activation 'abc'", 6),
+        ("784->512:rleu", "unknown activation 'rleu'", 10),
+        ("784->512:relu:relu", "a Dense layer takes one activation, received a second one: 'relu'", 15),
+        ("784->512:nobias:nobias", "'nobias' is given twice", 17),
+        ("784->dropout(1.5)", "the dropout rate must be in [0, 1), received 1.5", 14),
+        ("784->dropout(1)", "the dropout rate must be in [0, 1), received 1", 14),
+        ("784->dropout(-0.1)", "the dropout rate must be in [0, 1), received -0.1", 14),
+        ("784->dropout", "expected '(' and a rate after dropout, as in dropout(0.25), received the end of the spec", 13),
+        ("784->dropout(0.5", "expected ')' after the dropout rate, received the end of the spec", 17),
+        ("784->relu(2)", "relu takes no argument", 10),
+        ("784->gelu(fast)", "gelu takes tanh or erf, received 'fast'", 11),
+        ("784->leaky_relu(inf)", "expected the negative_slope of leaky_relu, received 'inf'", 17),
+        ("784->leaky_relu(1e999)", "the negative_slope of leaky_relu must be a finite number, received 1e999", 17),
+        ("784->nobias", "'nobias' is a Dense option, not a layer", 6),
+        ("784->512:", "expected an activation or 'nobias' after ':', received the end of the spec", 10),
+        ("784->512->10 relu softmax", "expected the end of the spec after the default activation, received 'softmax'", 19),
+        ("784->512 ->10 relu ->4", "expected the end of the spec after the default activation, received '->'", 20),
+        ("784 512", "expected '->' after the input shape, received '512'", 5),
+        ("784->512 10", "expected '->' or the end of the spec, received '10'", 10),
+        ("784->512relu", "expected '->' or the end of the spec, received 'relu'", 9),
+        ("32x->10", "expected '->' after the input shape, received 'x'", 3),
+        ("0x5->10", "the input size must be a positive integer, received 0", 1),
+        ("784->10*0", "the repeat count must be a positive integer, received 0", 9),
+        ("784->10*200000", "the repeat count is too large: at most 100,000", 9),
+        ("784->10**2", "expected the repeat count (a positive integer), received '*'", 9),
+        ("784->1" + "0" * 30, "the number of units is too large: at most 1,000,000,000,000,000", 6),
+        ("784->\x07->10", "unexpected character U+0007 (a control character)", 6),
+        ("784->🙂->10", "unexpected character '🙂' (U+1F642)", 6),
+        ("784->512;10", "unexpected character ';'", 9),
+        ("x" * 10_000, "expected the input size (a positive integer), received 'xxxxxxxxxxxxxxxxxxxxxxx…'", 1),
+    ],
+)
+def test_invalid_specs(text: str, message: str, column: int) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    assert caught.value.message == message
+    assert caught.value.start + 1 == column
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("784->512:rleu", "did you mean 'relu'?"),
+        ("784->reul", "did you mean 'relu'?"),
+        ("784->512->10 sigmod", "did you mean 'sigmoid'?"),
+        ("784->512:leakyrelu", "did you mean 'leaky_relu'?"),
+        ("784->BN", "did you mean 'bn'?"),
+        ("784->dropot(0.5)", "did you mean 'dropout'?"),
+        ("784->512:nobais", "did you mean 'nobias'?"),
+    ],
+)
+def test_did_you_mean(text: str, hint: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    assert caught.value.hint == hint
+
+
+def test_too_many_layers_in_total() -> None:
+    with pytest.raises(SpecError, match="at most 100,000"):
+        parse_spec("8->" + "->".join(["4*60000"] * 2))
+    assert len(parse_spec(f"8->4*{MAX_LAYERS}").layers) == MAX_LAYERS
+
+
+# ------------------------------------------------------------------ properties
+
+activations = st.one_of(
+    st.sampled_from(sorted(KINDS)).map(Activation),
+    st.floats(-10, 10, allow_nan=False).map(lambda x: Activation("leaky_relu", x)),
+    st.floats(-10, 10, allow_nan=False).map(lambda x: Activation("elu", x)),
+    st.booleans().map(lambda b: Activation("gelu", b)),
+)
+sizes = st.integers(1, 10**6)
+layers = st.one_of(
+    st.builds(Dense, sizes, activations, st.booleans()),
+    st.just(BatchNormalization()),
+    st.just(LayerNormalization()),
+    st.floats(0, 1, exclude_max=True).map(Dropout),
+    activations.map(ActivationLayer),
+)
+specs = st.builds(Spec, st.lists(sizes, min_size=1, max_size=4).map(tuple), st.lists(layers, min_size=1, max_size=12).map(tuple))
+
+
+@given(specs)
+def test_canonical_form_parses_back_to_the_same_spec(spec: Spec) -> None:
+    assert parse_spec(str(spec)) == spec
+
+
+@given(specs)
+def test_canonical_form_is_a_fixed_point(spec: Spec) -> None:
+    canonical = str(spec)
+    assert str(parse_spec(canonical)) == canonical
+
+
+ALPHABET = st.sampled_from(list("0123456789x×->→:*().e_ abcdfglnorstuv") + ["relu", "bn", "dropout(", "\x00", "🙂"])
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.text(), st.lists(ALPHABET, max_size=30).map("".join)))
+def test_any_text_is_a_spec_or_a_spec_error(text: str) -> None:
+    try:
+        spec = parse_spec(text)
+    except SpecError as error:
+        assert 0 <= error.start <= error.end <= len(text)
+        assert error.message
+    else:
+        assert spec.layers
+        assert parse_spec(str(spec)) == spec
