@@ -28,9 +28,7 @@ KINDS: dict[str, ActivationKind] = {
         ActivationKind("tanh", summary="hyperbolic tangent"),
         ActivationKind("softmax", summary="normalised exponentials over the last axis"),
         ActivationKind("linear", summary="identity (no activation)"),
-        ActivationKind(
-            "gelu", "approximate", False, "exact erf form; gelu(tanh) for the tanh approximation"
-        ),
+        ActivationKind("gelu", "approximate", False, "exact erf form; gelu(tanh) for the tanh approximation"),
         ActivationKind("elu", "alpha", 1.0, "x if x > 0 else alpha * (exp(x) - 1)"),
         ActivationKind("selu", summary="scaled elu (Klambauer et al.)"),
         ActivationKind("softplus", summary="log(1 + exp(x))"),

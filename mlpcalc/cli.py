@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -34,12 +34,12 @@ app = typer.Typer(
 )
 
 
-class Style(str, Enum):
+class Style(StrEnum):
     keras = "keras"
     classic = "classic"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     markdown = "markdown"
     json = "json"
@@ -59,7 +59,7 @@ def _spec_not_option(value: str) -> str:
 SpecArg = Annotated[
     str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC", callback=_spec_not_option)
 ]
-SPEC_COMMAND = {"context_settings": {"ignore_unknown_options": True}}
+SPEC_CONTEXT = {"ignore_unknown_options": True}
 NameOpt = Annotated[str, typer.Option("--name", help="Model name, as Sequential(name=...).")]
 BatchOpt = Annotated[
     int | None, typer.Option("--batch", min=1, help="Fix the batch size: (N, 512) instead of (None, 512).")
@@ -142,7 +142,7 @@ def _terminal_columns() -> int:
 # ---------------------------------------------------------------- commands
 
 
-@app.command(**SPEC_COMMAND)
+@app.command(context_settings=SPEC_CONTEXT)
 @handles_errors
 def summary(
     spec: SpecArg,
@@ -217,13 +217,15 @@ def _print_keras_table(model: Model, width: int | None) -> None:
     emit(render_plain(renderables, console_width))
 
 
-@app.command(**SPEC_COMMAND)
+@app.command(context_settings=SPEC_CONTEXT)
 @handles_errors
 def variables(
     spec: SpecArg,
     style: Annotated[
         Style,
-        typer.Option("--style", help="keras: a table of every variable; classic: TF 2's trainable_variables."),
+        typer.Option(
+            "--style", help="keras: a table of every variable; classic: TF 2's trainable_variables."
+        ),
     ] = Style.keras,
     json_flag: JsonOpt = False,
     name: NameOpt = DEFAULT_NAME,

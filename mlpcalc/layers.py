@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Union
+from typing import ClassVar
 
 from mlpcalc.activations import LINEAR, Activation, format_number
 
@@ -158,4 +158,4 @@ class ActivationLayer:
         return str(self.activation)
 
 
-Layer = Union[Dense, BatchNormalization, LayerNormalization, Dropout, ActivationLayer]
+Layer = Dense | BatchNormalization | LayerNormalization | Dropout | ActivationLayer

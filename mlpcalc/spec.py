@@ -43,8 +43,12 @@ from mlpcalc.layers import (
 
 MAX_SIZE = 10**15  # largest units / input dim / repeat count a spec may give
 MAX_LAYERS = 100_000  # beyond this a spec is a mistake, and its table unreadable
-NORM_LAYERS = {"bn": BatchNormalization, "batchnorm": BatchNormalization}
-NORM_LAYERS |= {"ln": LayerNormalization, "layernorm": LayerNormalization}
+NORM_LAYERS: dict[str, type[BatchNormalization | LayerNormalization]] = {
+    "bn": BatchNormalization,
+    "batchnorm": BatchNormalization,
+    "ln": LayerNormalization,
+    "layernorm": LayerNormalization,
+}
 LAYER_WORDS = sorted({*KINDS, *NORM_LAYERS, "dropout"})
 EXAMPLE = "784->512->10 relu"
 
@@ -70,9 +74,7 @@ class Spec:
 
 # ---------------------------------------------------------------------------- tokens
 
-NUMBER_RE = re.compile(
-    r"[+-]?(?:[0-9](?:_?[0-9])*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-)
+NUMBER_RE = re.compile(r"[+-]?(?:[0-9](?:_?[0-9])*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 INTEGER_RE = re.compile(r"[0-9](?:_?[0-9])*")
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PUNCTUATION = {":": "COLON", "*": "STAR", "(": "LPAREN", ")": "RPAREN"}
@@ -186,9 +188,7 @@ class _Parser:
         """A positive integer: units, an input dim or a repeat count."""
         token = self.token
         if token.kind != "NUMBER":
-            raise self.error(
-                f"expected {what} (a positive integer), received {self.received(token)}", token
-            )
+            raise self.error(f"expected {what} (a positive integer), received {self.received(token)}", token)
         if not INTEGER_RE.fullmatch(token.text):
             raise self.error(f"{what} must be a positive integer, received {_shorten(token.text)}", token)
         digits = token.text.replace("_", "")
@@ -256,7 +256,9 @@ class _Parser:
                 return self.dropout()
             if token.text == "nobias":
                 raise self.error(
-                    "'nobias' is a Dense option, not a layer", token, hint="write it after the units: 512:nobias"
+                    "'nobias' is a Dense option, not a layer",
+                    token,
+                    hint="write it after the units: 512:nobias",
                 )
             return ActivationLayer(self.activation(self.advance(), role="layer"))
         raise self.error(
@@ -272,7 +274,9 @@ class _Parser:
             self.advance()
             repeat = self.size("the repeat count")
             if repeat > MAX_LAYERS:
-                raise self.error(f"the repeat count is too large: at most {MAX_LAYERS:,}", self.tokens[self.index - 1])
+                raise self.error(
+                    f"the repeat count is too large: at most {MAX_LAYERS:,}", self.tokens[self.index - 1]
+                )
         activation: Activation | None = None
         use_bias = True
         while self.token.kind == "COLON":
@@ -284,7 +288,8 @@ class _Parser:
                 use_bias = False
             elif activation is not None:
                 raise self.error(
-                    f"a Dense layer takes one activation, received a second one: '{_shorten(token.text)}'", token
+                    f"a Dense layer takes one activation, received a second one: '{_shorten(token.text)}'",
+                    token,
                 )
             else:
                 activation = self.activation(token, role="activation", allow_nobias=True)
@@ -311,7 +316,10 @@ class _Parser:
             hint = f"did you mean '{close[0]}'?" if close else None
             what = "layer or activation" if role == "layer" else "activation"
             raise self.error(
-                f"unknown {what} '{_shorten(name)}'", token, expected="one of " + ", ".join(choices), hint=hint
+                f"unknown {what} '{_shorten(name)}'",
+                token,
+                expected="one of " + ", ".join(choices),
+                hint=hint,
             )
         kind = KINDS[name]
         if self.token.kind != "LPAREN":

@@ -86,8 +86,11 @@ def test_json_counts_are_exact_integers() -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    ["3->2", "6x5x4->8:leaky_relu(0.1)->bn->ln->dropout(0.5)->gelu(tanh)->4:nobias",
-     "8->4:elu(2)->softmax->1 relu"],
+    [
+        "3->2",
+        "6x5x4->8:leaky_relu(0.1)->bn->ln->dropout(0.5)->gelu(tanh)->4:nobias",
+        "8->4:elu(2)->softmax->1 relu",
+    ],
 )
 def test_json_matches_the_schema(spec: str) -> None:
     jsonschema.validate(json.loads(run("summary", spec, "--json", "--batch", "3").stdout), schema("summary"))
@@ -135,8 +138,21 @@ def test_empty_name_is_a_usage_error() -> None:
 
 
 SPEC_ERRORS = [
-    "", "784", "784->", "->10", "784->0", "784->-5", "784->abc", "784->512:rleu", "784->512:relu:relu",
-    "784->dropout(1.5)", "784->5.5", "#" * 10_000, "784->\x01\x02->10", "784->🙂🙂", "\x1b[31m",
+    "",
+    "784",
+    "784->",
+    "->10",
+    "784->0",
+    "784->-5",
+    "784->abc",
+    "784->512:rleu",
+    "784->512:relu:relu",
+    "784->dropout(1.5)",
+    "784->5.5",
+    "#" * 10_000,
+    "784->\x01\x02->10",
+    "784->🙂🙂",
+    "\x1b[31m",
 ]
 
 
@@ -191,8 +207,14 @@ def test_variables_table() -> None:
 def test_variables_json() -> None:
     document = json.loads(run("variables", "3->2:nobias", "--json", "--name", "tiny").stdout)
     assert document["variables"] == [
-        {"name": "dense/kernel", "layer": "dense", "shape": [3, 2], "trainable": True, "count": 6,
-         "path": "tiny/dense/kernel"}
+        {
+            "name": "dense/kernel",
+            "layer": "dense",
+            "shape": [3, 2],
+            "trainable": True,
+            "count": 6,
+            "path": "tiny/dense/kernel",
+        }
     ]
 
 

@@ -14,7 +14,11 @@ from mlpcalc.spec import Spec
 @pytest.mark.parametrize(
     ("text", "rows", "total"),
     [
-        ("3->2->2->2 relu", [("dense", (None, 2), 8), ("dense_1", (None, 2), 6), ("dense_2", (None, 2), 6)], 20),
+        (
+            "3->2->2->2 relu",
+            [("dense", (None, 2), 8), ("dense_1", (None, 2), 6), ("dense_2", (None, 2), 6)],
+            20,
+        ),
         ("784->512->10 relu", [("dense", (None, 512), 401_920), ("dense_1", (None, 10), 5_130)], 407_050),
         (
             "20x16->32:gelu->bn->dropout(0.25)->8:softmax",
@@ -36,8 +40,15 @@ from mlpcalc.spec import Spec
             ],
             16_384 + 1_024 + 2_570,
         ),
-        ("6x5x4->ln->relu->relu", [("layer_normalization", (None, 6, 5, 4), 8), ("activation", (None, 6, 5, 4), 0),
-                                    ("activation_1", (None, 6, 5, 4), 0)], 8),
+        (
+            "6x5x4->ln->relu->relu",
+            [
+                ("layer_normalization", (None, 6, 5, 4), 8),
+                ("activation", (None, 6, 5, 4), 0),
+                ("activation_1", (None, 6, 5, 4), 0),
+            ],
+            8,
+        ),
     ],
 )
 def test_rows(text: str, rows: list[tuple[str, tuple[int | None, ...], int]], total: int) -> None:
@@ -104,3 +115,23 @@ def test_each_layer_feeds_the_next(spec: Spec) -> None:
         assert layer.input_shape == shape
         shape = layer.output_shape[1:]
     assert model.output_shape == (None, *shape)
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0.0, "0.00 B"),
+        (80.0, "80.00 B"),
+        (1023.0, "1023.00 B"),
+        (1024.0, "1.00 KB"),
+        (407_050 * 4.0, "1.55 MB"),
+        (3 * 1024.0**3, "3.00 GB"),
+        (1024.0**5 * 7.5, "7.50 PB"),
+        # Keras divides once more than it labels past 1024 PB; mlpcalc prints what Keras prints.
+        (1024.0**6, "1.00 PB"),
+    ],
+)
+def test_readable_size_as_keras(size: float, text: str) -> None:
+    from mlpcalc.render.sizes import readable_size
+
+    assert readable_size(size) == text

@@ -50,7 +50,11 @@ RELU, LINEAR = Activation("relu"), Activation("linear")
         ("8->4:gelu(tanh)", (8,), (Dense(4, Activation("gelu", True)),)),
         ("8->4:gelu(erf)", (8,), (Dense(4, Activation("gelu", False)),)),
         ("8->4->2 gelu(tanh)", (8,), (Dense(4, Activation("gelu", True)), Dense(2))),
-        ("8->4->bn->dropout(0.1)->2 relu", (8,), (Dense(4, RELU), BatchNormalization(), Dropout(0.1), Dense(2))),
+        (
+            "8->4->bn->dropout(0.1)->2 relu",
+            (8,),
+            (Dense(4, RELU), BatchNormalization(), Dropout(0.1), Dense(2)),
+        ),
     ],
 )
 def test_valid_specs(text: str, input_shape: tuple[int, ...], layers: tuple[object, ...]) -> None:
@@ -92,16 +96,32 @@ def test_canonical_form(text: str, canonical: str) -> None:
         ("784->dropout(1.5)", "the dropout rate must be in [0, 1), received 1.5", 14),
         ("784->dropout(1)", "the dropout rate must be in [0, 1), received 1", 14),
         ("784->dropout(-0.1)", "the dropout rate must be in [0, 1), received -0.1", 14),
-        ("784->dropout", "expected '(' and a rate after dropout, as in dropout(0.25), received the end of the spec", 13),
+        (
+            "784->dropout",
+            "expected '(' and a rate after dropout, as in dropout(0.25), received the end of the spec",
+            13,
+        ),
         ("784->dropout(0.5", "expected ')' after the dropout rate, received the end of the spec", 17),
         ("784->relu(2)", "relu takes no argument", 10),
         ("784->gelu(fast)", "gelu takes tanh or erf, received 'fast'", 11),
         ("784->leaky_relu(inf)", "expected the negative_slope of leaky_relu, received 'inf'", 17),
-        ("784->leaky_relu(1e999)", "the negative_slope of leaky_relu must be a finite number, received 1e999", 17),
+        (
+            "784->leaky_relu(1e999)",
+            "the negative_slope of leaky_relu must be a finite number, received 1e999",
+            17,
+        ),
         ("784->nobias", "'nobias' is a Dense option, not a layer", 6),
         ("784->512:", "expected an activation or 'nobias' after ':', received the end of the spec", 10),
-        ("784->512->10 relu softmax", "expected the end of the spec after the default activation, received 'softmax'", 19),
-        ("784->512 ->10 relu ->4", "expected the end of the spec after the default activation, received '->'", 20),
+        (
+            "784->512->10 relu softmax",
+            "expected the end of the spec after the default activation, received 'softmax'",
+            19,
+        ),
+        (
+            "784->512 ->10 relu ->4",
+            "expected the end of the spec after the default activation, received '->'",
+            20,
+        ),
         ("784 512", "expected '->' after the input shape, received '512'", 5),
         ("784->512 10", "expected '->' or the end of the spec, received '10'", 10),
         ("784->512relu", "expected '->' or the end of the spec, received 'relu'", 9),
@@ -114,7 +134,11 @@ def test_canonical_form(text: str, canonical: str) -> None:
         ("784->\x07->10", "unexpected character U+0007 (a control character)", 6),
         ("784->🙂->10", "unexpected character '🙂' (U+1F642)", 6),
         ("784->512;10", "unexpected character ';'", 9),
-        ("x" * 10_000, "expected the input size (a positive integer), received 'xxxxxxxxxxxxxxxxxxxxxxx…'", 1),
+        (
+            "x" * 10_000,
+            "expected the input size (a positive integer), received 'xxxxxxxxxxxxxxxxxxxxxxx…'",
+            1,
+        ),
     ],
 )
 def test_invalid_specs(text: str, message: str, column: int) -> None:
@@ -164,7 +188,11 @@ layers = st.one_of(
     st.floats(0, 1, exclude_max=True).map(Dropout),
     activations.map(ActivationLayer),
 )
-specs = st.builds(Spec, st.lists(sizes, min_size=1, max_size=4).map(tuple), st.lists(layers, min_size=1, max_size=12).map(tuple))
+specs = st.builds(
+    Spec,
+    st.lists(sizes, min_size=1, max_size=4).map(tuple),
+    st.lists(layers, min_size=1, max_size=12).map(tuple),
+)
 
 
 @given(specs)
@@ -178,7 +206,9 @@ def test_canonical_form_is_a_fixed_point(spec: Spec) -> None:
     assert str(parse_spec(canonical)) == canonical
 
 
-ALPHABET = st.sampled_from(list("0123456789x×->→:*().e_ abcdfglnorstuv") + ["relu", "bn", "dropout(", "\x00", "🙂"])
+ALPHABET = st.sampled_from(
+    [*list("0123456789x×->→:*().e_ abcdfglnorstuv"), "relu", "bn", "dropout(", "\x00", "🙂"]
+)
 
 
 @settings(max_examples=500)

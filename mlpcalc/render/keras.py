@@ -14,7 +14,8 @@ from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Column, Table
 
-from mlpcalc.model import BYTES_PER_PARAM, BatchShape, Model
+from mlpcalc.model import BatchShape, Model
+from mlpcalc.render.sizes import readable_size, totals
 
 KERAS_DEFAULT_WIDTH = 88  # Keras 3 Sequential summary: min(88, terminal columns - 4)
 COLUMN_STOPS = (0.45, 0.80, 1.0)  # where each column ends, as a fraction of the width
@@ -61,32 +62,6 @@ def _bold(text: str) -> str:
     return f"[bold]{text}[/]"
 
 
-def readable_size(size: float) -> str:
-    """Keras's `readable_memory_size`: 1024-based, two decimals, B to PB."""
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if size / 1024 < 1:
-            return f"{size:.2f} {unit}"
-        size /= 1024
-    # Past 1024 PB Keras has divided once more than it labels: kept, to print what Keras prints.
-    return f"{size:.2f} PB"
-
-
-def _size(count: int) -> float:
-    # Keras sums the bits of each weight and divides by 8 as a float: do the same,
-    # so that rounding at the second decimal agrees at every size.
-    return count * BYTES_PER_PARAM * 8 / 8
-
-
-def totals(model: Model) -> list[tuple[str, int, float]]:
-    """The lines under the table: label, parameter count and size in bytes."""
-    trainable, non_trainable = _size(model.trainable_params), _size(model.non_trainable_params)
-    return [
-        ("Total params", model.total_params, trainable + non_trainable),
-        ("Trainable params", model.trainable_params, trainable),
-        ("Non-trainable params", model.non_trainable_params, non_trainable),
-    ]
-
-
 def keras_renderables(model: Model, width: int) -> list[RenderableType]:
     """What Keras 3 passes to `console.print`, in order: title, table, totals."""
     widths = column_widths(width)
@@ -106,15 +81,16 @@ def keras_renderables(model: Model, width: int) -> list[RenderableType]:
     return [
         _bold(f'Model: "{escape(model.name)}"'),
         table,
-        *(f"{_bold(f' {label}: ')}{_number(f'{count:,}')} ({readable_size(size)})" for label, count, size in totals(model)),
+        *(
+            f"{_bold(f' {label}: ')}{_number(f'{count:,}')} ({readable_size(size)})"
+            for label, count, size in totals(model)
+        ),
     ]
 
 
 def plain_console(console_width: int, file: io.StringIO) -> Console:
     """The console Keras captures a summary with: no colour, no highlighting."""
-    return Console(
-        file=file, width=console_width, highlight=False, force_terminal=False, color_system=None
-    )
+    return Console(file=file, width=console_width, highlight=False, force_terminal=False, color_system=None)
 
 
 def render_plain(renderables: Sequence[RenderableType], console_width: int) -> str:

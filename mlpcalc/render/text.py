@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from mlpcalc.model import Model, Variable
-from mlpcalc.render.keras import readable_size, totals
+from mlpcalc.render.sizes import readable_size, totals
 
 VARIABLES_SCHEMA = "mlpcalc/variables/v1"
 
@@ -71,13 +71,15 @@ def _cell(text: str) -> str:
 def markdown_summary(model: Model) -> str:
     """A GitHub-flavoured markdown table of the summary, for pull requests and READMEs."""
     lines = [
-        f"**Model: \"{_cell(model.name)}\"** `{model.spec}`",
+        f'**Model: "{_cell(model.name)}"** `{model.spec}`',
         "",
         "| Layer (type) | Output Shape | Param # |",
         "| :--- | :--- | ---: |",
     ]
     for layer in model.layers:
-        lines.append(f"| {layer.name} ({layer.keras_class}) | {shape_text(layer.output_shape)} | {layer.params:,} |")
+        lines.append(
+            f"| {layer.name} ({layer.keras_class}) | {shape_text(layer.output_shape)} | {layer.params:,} |"
+        )
     lines.append("")
     lines += [f"- {label}: {count:,} ({readable_size(size)})" for label, count, size in totals(model)]
     return "\n".join(lines) + "\n"

@@ -25,9 +25,26 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 OUT = HERE / "keras"
-ACTIVATIONS = ["relu", "sigmoid", "tanh", "softmax", "linear", "gelu", "elu", "selu",
-               "softplus", "swish", "silu", "leaky_relu"]
-NAMES = ["mlp", "my_model", "classifier_v2", "a_model_name_long_enough_to_wrap_the_title_line_in_eighty_columns_of_text"]
+ACTIVATIONS = [
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "linear",
+    "gelu",
+    "elu",
+    "selu",
+    "softplus",
+    "swish",
+    "silu",
+    "leaky_relu",
+]
+NAMES = [
+    "mlp",
+    "my_model",
+    "classifier_v2",
+    "a_model_name_long_enough_to_wrap_the_title_line_in_eighty_columns_of_text",
+]
 
 
 def random_activation(rng: random.Random) -> tuple[str, object]:
@@ -67,8 +84,14 @@ def random_case(rng: random.Random, index: int) -> dict[str, object]:
             for _ in range(repeat):
                 if activation is None:
                     implicit.append(len(layers))
-                layers.append({"type": "dense", "units": units, "use_bias": use_bias,
-                               **({"activation": activation} if activation is not None else {})})
+                layers.append(
+                    {
+                        "type": "dense",
+                        "units": units,
+                        "use_bias": use_bias,
+                        **({"activation": activation} if activation is not None else {}),
+                    }
+                )
         elif roll < 0.62:
             texts.append(rng.choice(["bn", "batchnorm"]))
             layers.append({"type": "batchnorm"})
@@ -119,7 +142,10 @@ def oracle_input(case: dict[str, object]) -> dict[str, object]:
 
 def run_oracle(python: str, oracle: Path, case: dict[str, object]) -> dict[str, object]:
     done = subprocess.run(
-        [python, str(oracle)], input=json.dumps(oracle_input(case)), capture_output=True, text=True,
+        [python, str(oracle)],
+        input=json.dumps(oracle_input(case)),
+        capture_output=True,
+        text=True,
         check=False,
     )
     if done.returncode != 0:
@@ -128,9 +154,14 @@ def run_oracle(python: str, oracle: Path, case: dict[str, object]) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--python", default=str(Path.home() / ".venvs/keras/bin/python"),
-                        help="a Python with Keras 3 installed")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--python",
+        default=str(Path.home() / ".venvs/keras/bin/python"),
+        help="a Python with Keras 3 installed",
+    )
     parser.add_argument("--oracle", default=str(REPO.parent / "shared/tools/keras_oracle.py"))
     parser.add_argument("--random", type=int, default=40, help="how many random cases")
     parser.add_argument("--seed", type=int, default=20261125)

@@ -1,0 +1,101 @@
+"""What only a real process shows: entry points, import cost, pipes, signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+# The console script installed beside this Python (the test venv's bin/ or Scripts/).
+MLPCALC = (
+    str(Path(sys.executable).with_name("mlpcalc"))
+    if Path(sys.executable).with_name("mlpcalc").exists()
+    else ""
+)
+ENV = {**os.environ, "COLUMNS": "80"}
+
+
+def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, env=ENV, check=False, timeout=60, **kwargs)  # type: ignore[call-overload]
+
+
+@pytest.mark.skipif(not MLPCALC, reason="the mlpcalc script is not installed")
+def test_console_script() -> None:
+    done = run(MLPCALC, "summary", "3->2->2->2 relu")
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[-3] == " Total params: 20 (80.00 B)"
+
+
+def test_python_dash_m() -> None:
+    done = run(sys.executable, "-m", "mlpcalc", "--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("mlpcalc ")
+
+
+def test_spec_error_exit_code_in_a_real_process() -> None:
+    done = run(sys.executable, "-m", "mlpcalc", "summary", "784->512:rleu")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "Did you mean 'relu'?" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["summary", "variables"])
+def test_never_imports_numpy(command: str) -> None:
+    code = (
+        "import sys; from mlpcalc.cli import app\n"
+        f"try: app(['{command}', '784->512->10 relu'])\n"
+        "except SystemExit: pass\n"
+        "sys.stderr.write('numpy' if 'numpy' in sys.modules else 'clean')"
+    )
+    done = run(sys.executable, "-c", code)
+    assert done.stderr == "clean"
+
+
+def test_json_does_not_import_rich_tables() -> None:
+    code = (
+        "import sys; from mlpcalc.cli import app\n"
+        "try: app(['summary', '784->512->10', '--json'])\n"
+        "except SystemExit: pass\n"
+        "sys.stderr.write(str(sorted(m for m in sys.modules if m.startswith(('rich.table', 'numpy')))))"
+    )
+    assert run(sys.executable, "-c", code).stderr == "[]"
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    # 3,000 layers make far more output than a pipe buffer holds; head reads one line.
+    shell = f"'{sys.executable}' -m mlpcalc summary '8->8*3000' | head -1"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True, env=ENV, timeout=60
+    )
+    assert done.stdout == 'Model: "sequential"\n'
+    assert done.stderr == ""
+    assert done.returncode == 0
+
+
+def test_ctrl_c_ends_quietly_with_130() -> None:
+    # A parse that sleeps stands in for a long run: interrupt it mid-command.
+    code = (
+        "import sys, time, mlpcalc.cli as cli\n"
+        "cli.parse = lambda *a, **k: time.sleep(60)\n"
+        "sys.argv = ['mlpcalc', 'summary', '3->2']\n"
+        "cli.main()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stdout == ""
+    assert "Traceback" not in stderr
