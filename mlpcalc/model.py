@@ -107,8 +107,8 @@ class Model:
     batch: int | None = None
 
     def __post_init__(self) -> None:
-        if not self.name or not self.name.strip():
-            raise ModelError(f"the model name must not be empty, received {self.name!r}")
+        if "/" in self.name:  # Keras refuses it too: '/' separates a variable's path
+            raise ModelError(f"the model name cannot contain '/', received {self.name!r}")
         if self.batch is not None and self.batch < 1:
             raise ModelError(f"the batch size must be a positive integer, received {self.batch}")
 
@@ -138,6 +138,10 @@ class Model:
     @property
     def variables(self) -> tuple[Variable, ...]:
         return tuple(v for layer in self.layers for v in layer.variables)
+
+    def keras_path(self, variable: Variable) -> str:
+        """Keras 3's path of a variable: sequential/dense/kernel (no prefix for a model named "")."""
+        return f"{self.name}/{variable.path}" if self.name else variable.path
 
     @cached_property
     def trainable_params(self) -> int:

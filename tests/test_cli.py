@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib.resources import files
 from typing import Any
 
@@ -130,11 +131,11 @@ def test_bad_batch_is_a_usage_error() -> None:
     assert "--batch" in result.stderr
 
 
-def test_empty_name_is_a_usage_error() -> None:
-    result = run("summary", "784->10", "--name", "")
+def test_slash_in_name_is_a_usage_error() -> None:
+    result = run("summary", "784->10", "--name", "a/b")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == "Error: the model name must not be empty, received ''\n"
+    assert result.stderr == "Error: the model name cannot contain '/', received 'a/b'\n"
 
 
 SPEC_ERRORS = [
@@ -269,3 +270,19 @@ def test_unknown_option_before_the_spec(args: list[str]) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "no such option" in result.stderr
+
+
+def test_colours_on_a_terminal_are_keras_colours() -> None:
+    # FORCE_COLOR makes rich treat the output as a terminal, as a real one would be.
+    result = run("summary", "784->512->10 relu", FORCE_COLOR="1", TERM="xterm-256color")
+    assert result.exit_code == 0
+    assert "\x1b[38;5;34m401,920" in result.stdout  # Keras's color(34) for numbers
+    assert "\x1b[38;5;45mNone" in result.stdout  # and color(45) for None
+    assert "\x1b[38;5;33mDense" in result.stdout  # and color(33) for class names
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    assert plain == keras_summary(parse("784->512->10 relu"), 76, 80)
+
+
+def test_no_colour_codes_when_not_a_terminal() -> None:
+    result = run("summary", "784->512->10 relu", TERM="xterm-256color")
+    assert "\x1b" not in result.stdout

@@ -80,9 +80,7 @@ def test_totals_and_variables_match_keras(fixture: dict[str, Any]) -> None:
     assert model.trainable_params == totals["trainable_params"]
     assert model.non_trainable_params == totals["non_trainable_params"]
     assert model.to_dict()["params_bytes"] == totals["params_bytes"]
-    assert [[f"{model.name}/{v.path}", list(v.shape)] for v in model.variables] == fixture["report"][
-        "variables"
-    ]
+    assert [[model.keras_path(v), list(v.shape)] for v in model.variables] == fixture["report"]["variables"]
     keras_variables = [v for layer in fixture["report"]["layers"] for v in layer["variables"]]
     assert [(v.path, v.trainable) for v in model.variables] == [
         (k["npz_key"], k["trainable"]) for k in keras_variables

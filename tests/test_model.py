@@ -78,7 +78,7 @@ def test_batch_and_name() -> None:
     assert model.to_dict()["name"] == "mnist"
 
 
-@pytest.mark.parametrize(("name", "batch"), [("", None), ("  ", None), ("ok", 0), ("ok", -3)])
+@pytest.mark.parametrize(("name", "batch"), [("a/b", None), ("/", None), ("ok", 0), ("ok", -3)])
 def test_bad_model_options(name: str, batch: int | None) -> None:
     with pytest.raises(ModelError):
         parse("3->2", name=name, batch=batch)

@@ -28,7 +28,7 @@ def variables_document(model: Model) -> dict[str, object]:
         "schema": VARIABLES_SCHEMA,
         "spec": str(model.spec),
         "name": model.name,
-        "variables": [{**v.to_dict(), "path": f"{model.name}/{v.path}"} for v in model.variables],
+        "variables": [{**v.to_dict(), "path": model.keras_path(v)} for v in model.variables],
         "total_params": model.total_params,
         "trainable_params": model.trainable_params,
         "non_trainable_params": model.non_trainable_params,
