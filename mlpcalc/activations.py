@@ -17,25 +17,24 @@ class ActivationKind:
     name: str
     parameter: str | None = None  # Keras keyword argument, e.g. "negative_slope"
     default: float | bool | None = None  # Keras's default for it
-    summary: str = ""
 
 
 KINDS: dict[str, ActivationKind] = {
     kind.name: kind
     for kind in (
-        ActivationKind("relu", summary="max(x, 0)"),
-        ActivationKind("sigmoid", summary="1 / (1 + exp(-x))"),
-        ActivationKind("tanh", summary="hyperbolic tangent"),
-        ActivationKind("softmax", summary="normalised exponentials over the last axis"),
-        ActivationKind("linear", summary="identity (no activation)"),
-        ActivationKind("gelu", "approximate", False, "exact erf form; gelu(tanh) for the tanh approximation"),
-        ActivationKind("elu", "alpha", 1.0, "x if x > 0 else alpha * (exp(x) - 1)"),
-        ActivationKind("selu", summary="scaled elu (Klambauer et al.)"),
-        ActivationKind("softplus", summary="log(1 + exp(x))"),
-        ActivationKind("swish", summary="x * sigmoid(x), same as silu"),
-        ActivationKind("silu", summary="x * sigmoid(x), same as swish"),
+        ActivationKind("relu"),
+        ActivationKind("sigmoid"),
+        ActivationKind("tanh"),
+        ActivationKind("softmax"),
+        ActivationKind("linear"),
+        ActivationKind("gelu", "approximate", False),
+        ActivationKind("elu", "alpha", 1.0),
+        ActivationKind("selu"),
+        ActivationKind("softplus"),
+        ActivationKind("swish"),
+        ActivationKind("silu"),
         # 0.2 is the default of the activation function; the LeakyReLU *layer* uses 0.3.
-        ActivationKind("leaky_relu", "negative_slope", 0.2, "x if x > 0 else negative_slope * x"),
+        ActivationKind("leaky_relu", "negative_slope", 0.2),
     )
 }
 
@@ -58,8 +57,10 @@ class Activation:
         kind = KINDS[self.name]
         if self.argument is None and kind.default is not None:
             object.__setattr__(self, "argument", kind.default)
-        if isinstance(self.argument, float) and not math.isfinite(self.argument):
-            raise ValueError(f"activation argument must be finite, got {self.argument}")
+        if isinstance(self.argument, float):
+            if not math.isfinite(self.argument):
+                raise ValueError(f"activation argument must be finite, got {self.argument}")
+            object.__setattr__(self, "argument", self.argument + 0.0)  # -0.0 -> 0.0: one canonical zero
 
     @property
     def kind(self) -> ActivationKind:
@@ -79,12 +80,12 @@ class Activation:
 
     def __str__(self) -> str:
         """Canonical spec form: the argument is written only when it is not the default."""
-        kind = self.kind
-        if kind.parameter is None or self.argument == kind.default:
+        kind, argument = self.kind, self.argument
+        if kind.parameter is None or argument is None or argument == kind.default:
             return self.name
-        if self.name == "gelu":
-            return "gelu(tanh)" if self.argument else "gelu(erf)"
-        return f"{self.name}({format_number(float(self.argument or 0.0))})"
+        if isinstance(argument, bool):  # gelu's approximate flag
+            return "gelu(tanh)" if argument else "gelu(erf)"
+        return f"{self.name}({format_number(argument)})"
 
 
 LINEAR = Activation("linear")

@@ -6,19 +6,24 @@ that `--json` never pays for rich, and nothing here ever imports numpy.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import os
+import re
 import shutil
 import sys
+import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from mlpcalc import __version__
 from mlpcalc.errors import ExitCode, MlpcalcError
 from mlpcalc.model import DEFAULT_NAME, Model, parse
+from mlpcalc.spec import MAX_SIZE
 
 app = typer.Typer(
     name="mlpcalc",
@@ -48,21 +53,35 @@ class Format(StrEnum):
 SPEC_HELP = "The model, e.g. '784->512->10 relu' (see the README for the language)."
 
 
-def _spec_not_option(value: str) -> str:
-    # Commands let unknown '-...' words through so that a spec such as '->10' gets the
-    # spec's own error with a caret; a word that reads as an option is refused as one.
-    if value.startswith("--") or (value[:1] == "-" and value[1:2].isalpha()):
-        raise typer.BadParameter(f"no such option: {value}", param_hint="SPEC")
-    return value
+class SpecCommand(TyperCommand):
+    """A command whose SPEC may start with '-' (so that '->10' gets the spec's own error,
+    caret and all), while a mistyped option is still refused as an option."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        options = [opt for param in self.get_params(ctx) for opt in param.opts if opt.startswith("-")]
+        takes_value = {
+            opt for param in self.get_params(ctx) if not getattr(param, "is_flag", True) for opt in param.opts
+        }
+        skip = False
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if skip or name in options:
+                skip = name in takes_value and "=" not in arg and not skip
+                continue
+            if re.fullmatch(r"--?[A-Za-z][\w-]*", name):
+                close = difflib.get_close_matches(name, options, n=1)
+                ctx.fail(f"No such option: {name}" + (f". Did you mean {close[0]}?" if close else ""))
+        return super().parse_args(ctx, args)
 
 
-SpecArg = Annotated[
-    str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC", callback=_spec_not_option)
-]
-SPEC_CONTEXT = {"ignore_unknown_options": True}
+SpecArg = Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC")]
+SPEC_COMMAND: dict[str, Any] = {"cls": SpecCommand, "context_settings": {"ignore_unknown_options": True}}
 NameOpt = Annotated[str, typer.Option("--name", help="Model name, as Sequential(name=...).")]
 BatchOpt = Annotated[
-    int | None, typer.Option("--batch", min=1, help="Fix the batch size: (N, 512) instead of (None, 512).")
+    int | None,
+    typer.Option("--batch", min=1, max=MAX_SIZE, help="Fix the batch size: (N, 512) instead of (None, 512)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
 
@@ -101,7 +120,7 @@ def handles_errors(command: F) -> F:
             return command(*args, **kwargs)
         except MlpcalcError as error:
             if _debug:
-                raise
+                traceback.print_exc()
             from mlpcalc.render.errors import format_error
 
             sys.stderr.write(format_error(error))
@@ -112,26 +131,69 @@ def handles_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def emit(text: str) -> None:
-    """Write a result to stdout; a reader that went away (`| head -1`) ends us quietly."""
+def ascii_only() -> bool:
+    """Whether stdout cannot take the table's box characters (LANG=C, PYTHONIOENCODING=ascii)."""
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
-        raise typer.Exit(ExitCode.OK) from None
+        "┏━│…".encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return True
+    return False
 
 
-def _silence_stdout() -> None:
+def emit(text: str) -> None:
+    """Write a result to stdout; a character the output cannot encode becomes '?', not a crash."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    sys.stdout.write(text.encode(encoding, "replace").decode(encoding))
+    sys.stdout.flush()
+
+
+class GuardedStdout:
+    """stdout that ends the process quietly when its reader goes away (`| head -1`),
+    and with a one-line reason when it cannot be written (a full disk)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as error:
+            _output_failed(error)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            _output_failed(error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _output_failed(error: OSError) -> NoReturn:
     # Python flushes stdout again at exit; point it at /dev/null so that flush is quiet.
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    if isinstance(error, BrokenPipeError):
+        raise SystemExit(ExitCode.OK)
+    sys.stderr.write(f"Error: cannot write the output: {error.strerror or error}\n")
+    raise SystemExit(ExitCode.OUTPUT_ERROR)
 
 
-def _resolve_format(json_flag: bool, output_format: Format) -> Format:
+def _resolve_format(json_flag: bool, output_format: Format, style: Style, width: int | None) -> Format:
+    """The one output the options ask for; options that would be silently ignored are refused."""
     if json_flag and output_format not in (Format.table, Format.json):
-        raise typer.BadParameter("--json and --format markdown contradict each other", param_hint="--json")
-    return Format.json if json_flag else output_format
+        raise typer.BadParameter(
+            f"--json and --format {output_format} contradict each other", param_hint="--json"
+        )
+    chosen = Format.json if json_flag else output_format
+    if style is Style.classic and chosen is not Format.table:
+        raise typer.BadParameter(
+            f"the classic style is a table; it does not go with {chosen}", param_hint="--style"
+        )
+    if width is not None and (chosen is not Format.table or style is Style.classic):
+        raise typer.BadParameter("it sizes the Keras table only", param_hint="--width")
+    return chosen
 
 
 def _terminal_columns() -> int:
@@ -142,7 +204,7 @@ def _terminal_columns() -> int:
 # ---------------------------------------------------------------- commands
 
 
-@app.command(context_settings=SPEC_CONTEXT)
+@app.command(**SPEC_COMMAND)
 @handles_errors
 def summary(
     spec: SpecArg,
@@ -150,7 +212,7 @@ def summary(
         int | None,
         typer.Option(
             "--width",
-            help="Table width; default as Keras: min(88, terminal columns - 4).",
+            help="Table width, 16 to 1000; default as Keras: min(88, terminal columns - 4).",
             show_default=False,
         ),
     ] = None,
@@ -176,12 +238,12 @@ def summary(
 
       mlpcalc summary "784->512->10 relu" --json
     """
-    chosen = _resolve_format(json_flag, output_format)
+    chosen = _resolve_format(json_flag, output_format, style, width)
     model = parse(spec, name=name, batch=batch)
     if chosen is Format.json:
         from mlpcalc.render.text import to_json
 
-        emit(to_json(model.to_dict()))
+        emit(to_json(model.to_dict(), ascii_only=ascii_only()))
     elif chosen is Format.markdown:
         from mlpcalc.render.text import markdown_summary
 
@@ -197,27 +259,26 @@ def summary(
 def _print_keras_table(model: Model, width: int | None) -> None:
     from rich.console import Console
 
-    from mlpcalc.render.keras import default_width, keras_renderables, min_width, render_plain
+    from mlpcalc.render.keras import MAX_WIDTH, MIN_WIDTH, default_width, keras_renderables, render_plain
 
     columns = _terminal_columns()
     if width is None:
         width = default_width(columns)
-    elif width < min_width():
-        raise typer.BadParameter(f"must be at least {min_width()}, received {width}", param_hint="--width")
+    elif not MIN_WIDTH <= width <= MAX_WIDTH:
+        raise typer.BadParameter(
+            f"must be from {MIN_WIDTH} to {MAX_WIDTH}, received {width}", param_hint="--width"
+        )
     renderables = keras_renderables(model, width)
     console_width = max(columns, width)
     console = Console(highlight=False, width=console_width)
     if console.is_terminal:  # Keras's colours on a terminal; plain text anywhere else
-        try:
-            for renderable in renderables:
-                console.print(renderable)
-        except BrokenPipeError:
-            _silence_stdout()
+        for renderable in renderables:
+            console.print(renderable)
         return
-    emit(render_plain(renderables, console_width))
+    emit(render_plain(renderables, console_width, ascii_only=ascii_only()))
 
 
-@app.command(context_settings=SPEC_CONTEXT)
+@app.command(**SPEC_COMMAND)
 @handles_errors
 def variables(
     spec: SpecArg,
@@ -233,7 +294,7 @@ def variables(
     """List every weight variable of SPEC: name, shape, trainable, count.
 
     The names (dense/kernel, batch_normalization/moving_mean, ...) are the keys
-    of the weights files that Keras's layer.get_weights() lays out.
+    mlpcalc's weights files use, in the order of Keras's layer.get_weights().
 
     Examples:
 
@@ -245,9 +306,13 @@ def variables(
     """
     from mlpcalc.render.text import classic_variables, to_json, variables_document, variables_table
 
+    if json_flag and style is Style.classic:
+        raise typer.BadParameter(
+            "the classic style is text; it does not go with --json", param_hint="--style"
+        )
     model = parse(spec, name=name)
     if json_flag:
-        emit(to_json(variables_document(model)))
+        emit(to_json(variables_document(model), ascii_only=ascii_only()))
     elif style is Style.classic:
         emit(classic_variables(model))
     else:
@@ -256,8 +321,17 @@ def variables(
 
 def main() -> NoReturn:
     """Console-script entry point."""
+    sys.stdout = GuardedStdout(sys.stdout)
     try:
         app()
     except KeyboardInterrupt:  # before or after a command's own handler
         sys.exit(ExitCode.INTERRUPTED)
+    except Exception as error:  # a bug: say so in one line, unless asked for the traceback
+        if _debug:
+            raise
+        sys.stderr.write(
+            f"Error: internal error ({type(error).__name__}: {error}). This is a bug in mlpcalc: "
+            "please report it with the output of the same command run with --debug.\n"
+        )
+        sys.exit(ExitCode.INTERNAL_ERROR)
     sys.exit(ExitCode.OK)  # pragma: no cover - app() always exits

@@ -11,6 +11,8 @@ class ExitCode(IntEnum):
     OK = 0
     CHECK_FAILED = 1  # a budget or check did not hold (used by `check`)
     USAGE = 2  # bad spec, bad option, bad file: the user's input is wrong
+    INTERNAL_ERROR = 70  # a bug in mlpcalc; EX_SOFTWARE of sysexits.h
+    OUTPUT_ERROR = 74  # the result could not be written (a full disk); EX_IOERR of sysexits.h
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
@@ -53,4 +55,4 @@ class SpecError(MlpcalcError):
 
 
 class ModelError(MlpcalcError):
-    """A valid spec with invalid model options (a batch of 0, an empty name)."""
+    """A valid spec with invalid model options (a batch of 0, a name Keras would refuse)."""

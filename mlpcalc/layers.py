@@ -124,6 +124,9 @@ class Dropout:
 
     keras_class: ClassVar[str] = "Dropout"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rate", self.rate + 0.0)  # -0.0 -> 0.0: one canonical zero
+
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 

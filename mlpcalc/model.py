@@ -109,6 +109,8 @@ class Model:
     def __post_init__(self) -> None:
         if "/" in self.name:  # Keras refuses it too: '/' separates a variable's path
             raise ModelError(f"the model name cannot contain '/', received {self.name!r}")
+        if not self.name.isprintable():  # a newline or an escape code would garble the output
+            raise ModelError(f"the model name must be printable text, received {self.name!r}")
         if self.batch is not None and self.batch < 1:
             raise ModelError(f"the batch size must be a positive integer, received {self.batch}")
 

@@ -26,7 +26,9 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from itertools import groupby
 
 from mlpcalc.activations import GELU_FORMS, KINDS, LINEAR, Activation
@@ -42,14 +44,14 @@ from mlpcalc.layers import (
 )
 
 MAX_SIZE = 10**15  # largest units / input dim / repeat count a spec may give
-MAX_LAYERS = 100_000  # beyond this a spec is a mistake, and its table unreadable
+MAX_LAYERS = 10_000  # beyond this a spec is a mistake, its table unreadable and slow to draw
 NORM_LAYERS: dict[str, type[BatchNormalization | LayerNormalization]] = {
     "bn": BatchNormalization,
     "batchnorm": BatchNormalization,
     "ln": LayerNormalization,
     "layernorm": LayerNormalization,
 }
-LAYER_WORDS = sorted({*KINDS, *NORM_LAYERS, "dropout"})
+LAYER_WORDS = [*NORM_LAYERS, "dropout", *KINDS]
 EXAMPLE = "784->512->10 relu"
 
 
@@ -77,12 +79,31 @@ class Spec:
 NUMBER_RE = re.compile(r"[+-]?(?:[0-9](?:_?[0-9])*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 INTEGER_RE = re.compile(r"[0-9](?:_?[0-9])*")
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-PUNCTUATION = {":": "COLON", "*": "STAR", "(": "LPAREN", ")": "RPAREN"}
+SPACE_RE = re.compile(r"[ \t\r\n]*")
+
+
+class Kind(StrEnum):
+    """What a token is."""
+
+    NUMBER = "number"
+    NAME = "name"
+    ARROW = "->"
+    DIMSEP = "x"
+    COLON = ":"
+    STAR = "*"
+    LPAREN = "("
+    RPAREN = ")"
+    END = "end"
+
+
+PUNCTUATION = {":": Kind.COLON, "*": Kind.STAR, "(": Kind.LPAREN, ")": Kind.RPAREN}
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # NUMBER NAME ARROW DIMSEP COLON STAR LPAREN RPAREN END
+    """A piece of the spec and where it stands in it, for errors that point at it."""
+
+    kind: Kind
     text: str
     start: int
     space_before: bool  # white space separates it from the previous token
@@ -92,36 +113,43 @@ class Token:
         return self.start + max(len(self.text), 1)
 
 
+def _is_space(char: str) -> bool:
+    # Spaces, tabs, newlines and the Unicode spaces a copy-paste brings (no-break,
+    # em, ideographic); never control characters, which the caret line could not show.
+    return char in " \t\r\n" or unicodedata.category(char) == "Zs"
+
+
 def tokenize(source: str) -> list[Token]:
     """Split `source` into tokens with their spans; the list always ends with END."""
     tokens: list[Token] = []
     pos, spaced = 0, False
     while pos < len(source):
-        char = source[pos]
-        if char.isspace():
+        if _is_space(source[pos]):
             pos, spaced = pos + 1, True
             continue
         kind, text = _next_token(source, pos, tokens)
         tokens.append(Token(kind, text, pos, spaced))
         pos, spaced = pos + len(text), False
-    tokens.append(Token("END", "", len(source), spaced))
+    tokens.append(Token(Kind.END, "", len(source), spaced))
     return tokens
 
 
-def _next_token(source: str, pos: int, tokens: list[Token]) -> tuple[str, str]:
+def _next_token(source: str, pos: int, tokens: list[Token]) -> tuple[Kind, str]:
     char = source[pos]
     if source.startswith("->", pos):
-        return "ARROW", "->"
+        return Kind.ARROW, "->"
     if char == "→":
-        return "ARROW", char
-    # "x" between two sizes, as in 32x784, separates input dims; elsewhere it starts a name.
-    after_number = bool(tokens) and tokens[-1].kind == "NUMBER" and tokens[-1].end == pos
-    if char in "x×" and after_number and source[pos + 1 : pos + 2].isdigit():
-        return "DIMSEP", char
+        return Kind.ARROW, char
+    # "x" between two sizes, as in 32x784 or 32 x 784, separates input dims; elsewhere
+    # it starts a name.
+    if char in "x×" and tokens and tokens[-1].kind is Kind.NUMBER:
+        after = SPACE_RE.match(source, pos + 1).end()  # type: ignore[union-attr]
+        if source[after : after + 1] in tuple("0123456789"):
+            return Kind.DIMSEP, char
     if match := NUMBER_RE.match(source, pos):
-        return "NUMBER", match.group()
+        return Kind.NUMBER, match.group()
     if match := NAME_RE.match(source, pos):
-        return "NAME", match.group()
+        return Kind.NAME, match.group()
     if char in PUNCTUATION:
         return PUNCTUATION[char], char
     raise SpecError(
@@ -156,15 +184,21 @@ class _DenseDraft:
 
 
 class _Parser:
+    """Recursive descent over the tokens, one method per rule of the grammar."""
+
     def __init__(self, source: str) -> None:
         self.source = source
         self.tokens = tokenize(source)
         self.index = 0
+        self.default_start = len(source)
 
     # -- helpers
     @property
     def token(self) -> Token:
         return self.tokens[self.index]
+
+    def at(self, kind: Kind) -> bool:
+        return self.token.kind is kind
 
     def advance(self) -> Token:
         token = self.token
@@ -175,11 +209,11 @@ class _Parser:
         return SpecError(message, self.source, token.start, token.end, **extra)
 
     def received(self, token: Token) -> str:
-        if token.kind == "END":
+        if token.kind is Kind.END:
             return "the end of the spec"
         return f"'{_shorten(token.text)}'"
 
-    def expect(self, kind: str, what: str) -> Token:
+    def expect(self, kind: Kind, what: str) -> Token:
         if self.token.kind != kind:
             raise self.error(f"expected {what}, received {self.received(self.token)}", self.token)
         return self.advance()
@@ -187,12 +221,13 @@ class _Parser:
     def size(self, what: str) -> int:
         """A positive integer: units, an input dim or a repeat count."""
         token = self.token
-        if token.kind != "NUMBER":
+        if token.kind is not Kind.NUMBER:
             raise self.error(f"expected {what} (a positive integer), received {self.received(token)}", token)
         if not INTEGER_RE.fullmatch(token.text):
             raise self.error(f"{what} must be a positive integer, received {_shorten(token.text)}", token)
-        digits = token.text.replace("_", "")
-        value = int(digits) if len(digits) <= 16 else MAX_SIZE + 1
+        digits = token.text.replace("_", "").lstrip("0") or "0"
+        # Compare lengths first: int() of thousands of digits is slow, and refused past 4,300.
+        value = int(digits) if len(digits) <= len(str(MAX_SIZE)) else MAX_SIZE + 1
         if value == 0:
             raise self.error(f"{what} must be a positive integer, received {_shorten(token.text)}", token)
         if value > MAX_SIZE:
@@ -201,7 +236,7 @@ class _Parser:
         return value
 
     def number(self, what: str) -> float:
-        token = self.expect("NUMBER", what)
+        token = self.expect(Kind.NUMBER, what)
         value = float(token.text)
         if not math.isfinite(value):
             raise self.error(f"{what} must be a finite number, received {_shorten(token.text)}", token)
@@ -212,25 +247,26 @@ class _Parser:
         if not self.source.strip():
             raise SpecError("the spec is empty", self.source, 0, expected=f"a spec such as '{EXAMPLE}'")
         input_shape = [self.size("the input size")]
-        while self.token.kind == "DIMSEP":
+        while self.at(Kind.DIMSEP):
             self.advance()
             input_shape.append(self.size("an input dimension"))
-        if self.token.kind == "END":
+        if self.at(Kind.END):
             raise self.error(
                 "a model needs at least one layer after the input",
                 self.token,
                 expected=f"'->' and a layer, as in '{EXAMPLE}'",
             )
-        self.expect("ARROW", "'->' after the input shape")
+        self.expect(Kind.ARROW, "'->' after the input shape")
         drafts: list[_DenseDraft | Layer] = [self.layer()]
         default: Activation | None = None
-        while self.token.kind != "END":
-            if self.token.kind == "ARROW":
+        while not self.at(Kind.END):
+            if self.at(Kind.ARROW):
                 self.advance()
                 drafts.append(self.layer())
-            elif self.token.kind == "NAME" and self.token.space_before:
+            elif self.at(Kind.NAME) and self.token.space_before:
+                self.default_start = self.token.start
                 default = self.activation(self.advance(), role="default activation")
-                if self.token.kind != "END":
+                if not self.at(Kind.END):
                     raise self.error(
                         f"expected the end of the spec after the default activation, "
                         f"received {self.received(self.token)}",
@@ -246,9 +282,9 @@ class _Parser:
 
     def layer(self) -> _DenseDraft | Layer:
         token = self.token
-        if token.kind == "NUMBER":
+        if token.kind is Kind.NUMBER:
             return self.dense()
-        if token.kind == "NAME":
+        if token.kind is Kind.NAME:
             if token.text in NORM_LAYERS:
                 self.advance()
                 return NORM_LAYERS[token.text]()
@@ -270,7 +306,7 @@ class _Parser:
     def dense(self) -> _DenseDraft:
         units = self.size("the number of units")
         repeat = 1
-        if self.token.kind == "STAR":
+        if self.at(Kind.STAR):
             self.advance()
             repeat = self.size("the repeat count")
             if repeat > MAX_LAYERS:
@@ -279,9 +315,9 @@ class _Parser:
                 )
         activation: Activation | None = None
         use_bias = True
-        while self.token.kind == "COLON":
+        while self.at(Kind.COLON):
             self.advance()
-            token = self.expect("NAME", "an activation or 'nobias' after ':'")
+            token = self.expect(Kind.NAME, "an activation or 'nobias' after ':'")
             if token.text == "nobias":
                 if not use_bias:
                     raise self.error("'nobias' is given twice", token)
@@ -297,17 +333,23 @@ class _Parser:
 
     def dropout(self) -> Dropout:
         self.advance()
-        self.expect("LPAREN", "'(' and a rate after dropout, as in dropout(0.25)")
+        self.expect(Kind.LPAREN, "'(' and a rate after dropout, as in dropout(0.25)")
         token = self.token
         rate = self.number("a dropout rate")
         if not 0 <= rate < 1:
             raise self.error(f"the dropout rate must be in [0, 1), received {_shorten(token.text)}", token)
-        self.expect("RPAREN", "')' after the dropout rate")
+        self.expect(Kind.RPAREN, "')' after the dropout rate")
         return Dropout(rate)
 
     def activation(self, token: Token, role: str, allow_nobias: bool = False) -> Activation:
         """The activation named by `token` (already consumed), with its optional argument."""
         name = token.text
+        if name == "nobias" and role == "default activation":
+            raise self.error(
+                "'nobias' is a Dense option, not an activation",
+                token,
+                hint="write it after the units of each Dense: 512:nobias",
+            )
         if name not in KINDS:
             choices = [*KINDS, "nobias"] if allow_nobias else list(KINDS)
             if role == "layer":
@@ -322,19 +364,19 @@ class _Parser:
                 hint=hint,
             )
         kind = KINDS[name]
-        if self.token.kind != "LPAREN":
+        if not self.at(Kind.LPAREN):
             return Activation(name)
         open_paren = self.advance()
         if kind.parameter is None:
             raise self.error(f"{name} takes no argument", open_paren, hint=f"write just '{name}'")
         if name == "gelu":
-            form = self.expect("NAME", "tanh or erf inside gelu(...)")
+            form = self.expect(Kind.NAME, "tanh or erf inside gelu(...)")
             if form.text not in GELU_FORMS:
                 raise self.error(f"gelu takes tanh or erf, received '{_shorten(form.text)}'", form)
             argument: float | bool = GELU_FORMS[form.text]
         else:
             argument = self.number(f"the {kind.parameter} of {name}")
-        self.expect("RPAREN", f"')' after the argument of {name}")
+        self.expect(Kind.RPAREN, f"')' after the argument of {name}")
         return Activation(name, argument)
 
     def resolve(self, drafts: list[_DenseDraft | Layer], default: Activation | None) -> tuple[Layer, ...]:
@@ -345,6 +387,16 @@ class _Parser:
                 f"the spec has {total:,} layers: at most {MAX_LAYERS:,}", self.source, 0, len(self.source)
             )
         last = max((i for i, d in enumerate(drafts) if isinstance(d, _DenseDraft)), default=-1)
+        if default is not None and sum(d.repeat for d in drafts if isinstance(d, _DenseDraft)) < 2:
+            # With no Dense but the last, the default could go nowhere: surely a mistake.
+            raise SpecError(
+                f"the default activation '{default}' applies to no layer: it goes to the Dense layers "
+                "without an activation, except the last",
+                self.source,
+                self.default_start,
+                len(self.source),
+                hint="for an output activation, write it after the units, as in 784->10:softmax",
+            )
         layers: list[Layer] = []
         for i, draft in enumerate(drafts):
             if not isinstance(draft, _DenseDraft):
@@ -360,4 +412,6 @@ class _Parser:
 
 def parse_spec(source: str) -> Spec:
     """Parse a spec; raise SpecError, with the span of the bad token, if it is invalid."""
+    if not isinstance(source, str):
+        raise TypeError(f"a spec is a str, received {type(source).__name__}")
     return _Parser(source).parse()

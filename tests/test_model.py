@@ -132,6 +132,6 @@ def test_each_layer_feeds_the_next(spec: Spec) -> None:
     ],
 )
 def test_readable_size_as_keras(size: float, text: str) -> None:
-    from mlpcalc.render.sizes import readable_size
+    from mlpcalc.render.formats import readable_size
 
     assert readable_size(size) == text

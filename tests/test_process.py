@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -78,10 +78,13 @@ def test_closed_pipe_ends_quietly() -> None:
 
 
 def test_ctrl_c_ends_quietly_with_130() -> None:
-    # A parse that sleeps stands in for a long run: interrupt it mid-command.
+    # A parse that sleeps stands in for a long run: interrupt it mid-command, once it
+    # has said it is there (a fixed delay could land in the imports on a slow machine).
     code = (
         "import sys, time, mlpcalc.cli as cli\n"
-        "cli.parse = lambda *a, **k: time.sleep(60)\n"
+        "def slow(*args, **kwargs):\n"
+        "    sys.stderr.write('ready\\n'); sys.stderr.flush(); time.sleep(60)\n"
+        "cli.parse = slow\n"
         "sys.argv = ['mlpcalc', 'summary', '3->2']\n"
         "cli.main()"
     )
@@ -93,9 +96,59 @@ def test_ctrl_c_ends_quietly_with_130() -> None:
         text=True,
         env=ENV,
     )
-    time.sleep(1.0)
+    assert process.stderr is not None
+    assert process.stderr.readline() == "ready\n"
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130
     assert stdout == ""
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["summary", "--help"]])
+def test_closed_pipe_after_help_and_version_is_quiet(args: list[str]) -> None:
+    shell = f"'{sys.executable}' -m mlpcalc {' '.join(args)} | true"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True, env=ENV)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["summary", "3->2"], ["summary", "3->2", "--json"], ["--version"]])
+def test_full_disk_is_one_line_and_exit_74(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "mlpcalc", *args], stdout=full, stderr=subprocess.PIPE, text=True, env=ENV
+        )
+    assert done.returncode == 74
+    assert done.stderr == "Error: cannot write the output: No space left on device\n"
+
+
+def test_ascii_terminal_gets_ascii_boxes() -> None:
+    env = {**ENV, "PYTHONIOENCODING": "ascii"}
+    args = [sys.executable, "-m", "mlpcalc", "summary", "784->512->10 relu", "--name", "modèle"]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ['Model: "mod?le"', "+" + "-" * 74 + "+"]
+    assert done.stdout.isascii()
+
+
+def test_ascii_terminal_gets_valid_json() -> None:
+    env = {**ENV, "PYTHONIOENCODING": "ascii"}
+    args = [sys.executable, "-m", "mlpcalc", "summary", "3->2", "--name", "modèle", "--json"]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["name"] == "modèle"
+
+
+def test_a_bug_is_one_line_and_exit_70() -> None:
+    code = (
+        "import sys, mlpcalc.cli as cli\n"
+        "def broken(*args, **kwargs): raise RuntimeError('boom')\n"
+        "cli.parse = broken\n"
+        "sys.argv = ['mlpcalc', 'summary', '3->2']\n"
+        "cli.main()"
+    )
+    done = run(sys.executable, "-c", code)
+    assert done.returncode == 70
+    assert done.stderr.startswith("Error: internal error (RuntimeError: boom). This is a bug in mlpcalc")
+    assert "Traceback" not in done.stderr

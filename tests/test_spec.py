@@ -24,10 +24,17 @@ RELU, LINEAR = Activation("relu"), Activation("linear")
         ("784->512->10 relu", (784,), (Dense(512, RELU), Dense(10))),
         ("784->512->10:softmax relu", (784,), (Dense(512, RELU), Dense(10, Activation("softmax")))),
         ("784->512:linear->10 relu", (784,), (Dense(512), Dense(10))),
-        ("784->10 relu", (784,), (Dense(10),)),
         ("32x784->128", (32, 784), (Dense(128),)),
         ("6x5x4->8", (6, 5, 4), (Dense(8),)),
         ("6×5×4->8", (6, 5, 4), (Dense(8),)),
+        ("32 x 784 -> 8", (32, 784), (Dense(8),)),
+        ("0000000000000000000001->8", (1,), (Dense(8),)),
+        ("8\u00a0->\u30004", (8,), (Dense(4),)),
+        (
+            "8->dropout(-0)->leaky_relu(-0.0)",
+            (8,),
+            (Dropout(0.0), ActivationLayer(Activation("leaky_relu", 0.0))),
+        ),
         ("100_000->10", (100_000,), (Dense(10),)),
         ("8->512:nobias", (8,), (Dense(512, use_bias=False),)),
         ("8->512:relu:nobias", (8,), (Dense(512, RELU, False),)),
@@ -41,7 +48,7 @@ RELU, LINEAR = Activation("relu"), Activation("linear")
         ("8->dropout(0)", (8,), (Dropout(0.0),)),
         ("8->dropout(.5)", (8,), (Dropout(0.5),)),
         ("8->relu", (8,), (ActivationLayer(RELU),)),
-        ("8->relu->4 tanh", (8,), (ActivationLayer(RELU), Dense(4))),
+        ("8->relu->4->4 tanh", (8,), (ActivationLayer(RELU), Dense(4, Activation("tanh")), Dense(4))),
         ("8->leaky_relu(0.1)", (8,), (ActivationLayer(Activation("leaky_relu", 0.1)),)),
         ("8->4:leaky_relu", (8,), (Dense(4, Activation("leaky_relu", 0.2)),)),
         ("8->4:leaky_relu(0.2)", (8,), (Dense(4, Activation("leaky_relu", 0.2)),)),
@@ -128,7 +135,28 @@ def test_canonical_form(text: str, canonical: str) -> None:
         ("32x->10", "expected '->' after the input shape, received 'x'", 3),
         ("0x5->10", "the input size must be a positive integer, received 0", 1),
         ("784->10*0", "the repeat count must be a positive integer, received 0", 9),
-        ("784->10*200000", "the repeat count is too large: at most 100,000", 9),
+        ("784->10*20000", "the repeat count is too large: at most 10,000", 9),
+        (
+            "784->10 relu",
+            "the default activation 'relu' applies to no layer: it goes to the Dense layers "
+            "without an activation, except the last",
+            9,
+        ),
+        (
+            "3->bn->relu softmax",
+            "the default activation 'softmax' applies to no layer: it goes to the Dense "
+            "layers without an activation, except the last",
+            13,
+        ),
+        ("784->512->10 nobias", "'nobias' is a Dense option, not an activation", 14),
+        ("784->512\x1f->10", "unexpected character U+001F (a control character)", 9),
+        ("784->512\x85->10", "unexpected character U+0085 (a control character)", 9),
+        ("784->512\u2028->10", "unexpected character U+2028 (a control character)", 9),
+        (
+            "000000000000000000000->2",
+            "the input size must be a positive integer, received 000000000000000000000",
+            1,
+        ),
         ("784->10**2", "expected the repeat count (a positive integer), received '*'", 9),
         ("784->1" + "0" * 30, "the number of units is too large: at most 1,000,000,000,000,000", 6),
         ("784->\x07->10", "unexpected character U+0007 (a control character)", 6),
@@ -167,8 +195,8 @@ def test_did_you_mean(text: str, hint: str) -> None:
 
 
 def test_too_many_layers_in_total() -> None:
-    with pytest.raises(SpecError, match="at most 100,000"):
-        parse_spec("8->" + "->".join(["4*60000"] * 2))
+    with pytest.raises(SpecError, match="at most 10,000"):
+        parse_spec("8->" + "->".join(["4*6000"] * 2))
     assert len(parse_spec(f"8->4*{MAX_LAYERS}").layers) == MAX_LAYERS
 
 
@@ -176,6 +204,7 @@ def test_too_many_layers_in_total() -> None:
 
 activations = st.one_of(
     st.sampled_from(sorted(KINDS)).map(Activation),
+    st.sampled_from([0.0, -0.0]).map(lambda x: Activation("leaky_relu", x)),
     st.floats(-10, 10, allow_nan=False).map(lambda x: Activation("leaky_relu", x)),
     st.floats(-10, 10, allow_nan=False).map(lambda x: Activation("elu", x)),
     st.booleans().map(lambda b: Activation("gelu", b)),
@@ -186,6 +215,7 @@ layers = st.one_of(
     st.just(BatchNormalization()),
     st.just(LayerNormalization()),
     st.floats(0, 1, exclude_max=True).map(Dropout),
+    st.just(Dropout(-0.0)),
     activations.map(ActivationLayer),
 )
 specs = st.builds(
@@ -200,6 +230,15 @@ def test_canonical_form_parses_back_to_the_same_spec(spec: Spec) -> None:
     assert parse_spec(str(spec)) == spec
 
 
+@given(specs, specs)
+def test_equal_specs_have_one_canonical_form(a: Spec, b: Spec) -> None:
+    if a == b:
+        assert str(a) == str(b)
+    assert (
+        str(Spec((8,), (Dropout(-0.0), ActivationLayer(Activation("elu", -0.0))))) == "8->dropout(0)->elu(0)"
+    )
+
+
 @given(specs)
 def test_canonical_form_is_a_fixed_point(spec: Spec) -> None:
     canonical = str(spec)
@@ -207,7 +246,7 @@ def test_canonical_form_is_a_fixed_point(spec: Spec) -> None:
 
 
 ALPHABET = st.sampled_from(
-    [*list("0123456789x×->→:*().e_ abcdfglnorstuv"), "relu", "bn", "dropout(", "\x00", "🙂"]
+    [*list("0123456789x×->→:*().e_ abcdfglnorstuv"), "relu", "bn", "dropout(", "\x00", "\x1c", "\x85", "🙂"]
 )
 
 

@@ -15,11 +15,13 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from mlpcalc.model import BatchShape, Model
-from mlpcalc.render.sizes import readable_size, totals
+from mlpcalc.render.formats import readable_size, shape_text, totals
 
 KERAS_DEFAULT_WIDTH = 88  # Keras 3 Sequential summary: min(88, terminal columns - 4)
 COLUMN_STOPS = (0.45, 0.80, 1.0)  # where each column ends, as a fraction of the width
 MIN_COLUMN = 4  # Keras refuses a column narrower than this
+MIN_WIDTH = 16  # the narrowest width whose columns are all MIN_COLUMN wide (a test checks it)
+MAX_WIDTH = 1000  # wider is no table anyone reads, and rich takes long to draw it
 HEADER = ("Layer (type)", "Output Shape", "Param #")
 JUSTIFY = ("left", "left", "right")
 
@@ -36,14 +38,9 @@ def column_widths(width: int) -> list[int] | None:
     return widths
 
 
-def min_width() -> int:
-    """The narrowest width Keras can print a summary at."""
-    return next(width for width in range(1, 100) if column_widths(width) is not None)
-
-
 def default_width(terminal_columns: int) -> int:
     """Keras's width for a terminal: min(88, columns - 4), never below the minimum."""
-    return max(min(KERAS_DEFAULT_WIDTH, terminal_columns - 4), min_width())
+    return max(min(KERAS_DEFAULT_WIDTH, terminal_columns - 4), MIN_WIDTH)
 
 
 # ------------------------------------------------------------------ Keras 3 (rich)
@@ -66,7 +63,7 @@ def keras_renderables(model: Model, width: int) -> list[RenderableType]:
     """What Keras 3 passes to `console.print`, in order: title, table, totals."""
     widths = column_widths(width)
     if widths is None:
-        raise ValueError(f"a summary needs a width of at least {min_width()}")
+        raise ValueError(f"a summary needs a width of at least {MIN_WIDTH}")
     columns = [
         Column(name, justify=justify, width=column)  # type: ignore[arg-type]
         for name, justify, column in zip(HEADER, JUSTIFY, widths, strict=True)
@@ -88,15 +85,28 @@ def keras_renderables(model: Model, width: int) -> list[RenderableType]:
     ]
 
 
-def plain_console(console_width: int, file: io.StringIO) -> Console:
-    """The console Keras captures a summary with: no colour, no highlighting."""
-    return Console(file=file, width=console_width, highlight=False, force_terminal=False, color_system=None)
+class _Capture(io.StringIO):
+    """A text buffer that tells rich which characters the real output can take."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__()
+        self._encoding = encoding
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._encoding
 
 
-def render_plain(renderables: Sequence[RenderableType], console_width: int) -> str:
-    """Render to text exactly as Keras's captured `model.summary()` does."""
-    buffer = io.StringIO()
-    console = plain_console(console_width, buffer)
+def render_plain(renderables: Sequence[RenderableType], console_width: int, ascii_only: bool = False) -> str:
+    """Render to text exactly as Keras's captured `model.summary()` does.
+
+    With `ascii_only` (an output without UTF-8), rich draws the box in ASCII instead.
+    """
+    buffer = _Capture("ascii" if ascii_only else "utf-8")
+    # The console Keras captures a summary with: no colour, no highlighting.
+    console = Console(
+        file=buffer, width=console_width, highlight=False, force_terminal=False, color_system=None
+    )
     for renderable in renderables:
         console.print(renderable)
     return buffer.getvalue()
@@ -126,10 +136,6 @@ def _classic_row(fields: Sequence[str]) -> str:
     return line.rstrip()
 
 
-def _classic_shape(shape: BatchShape) -> str:
-    return "(" + ", ".join(str(dim) for dim in shape) + ")"
-
-
 def _classic_lines(model: Model) -> Iterator[str]:
     yield f'Model: "{model.name}"'
     yield "_" * CLASSIC_WIDTH
@@ -137,7 +143,7 @@ def _classic_lines(model: Model) -> Iterator[str]:
     yield "=" * CLASSIC_WIDTH
     for i, layer in enumerate(model.layers):
         yield _classic_row(
-            (f"{layer.name} ({layer.keras_class})", _classic_shape(layer.output_shape), str(layer.params))
+            (f"{layer.name} ({layer.keras_class})", shape_text(layer.output_shape), str(layer.params))
         )
         yield ("=" if i == len(model.layers) - 1 else "_") * CLASSIC_WIDTH
     yield f"Total params: {model.total_params:,}"

@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 
 from mlpcalc.model import Model, Variable
-from mlpcalc.render.sizes import readable_size, totals
+from mlpcalc.render.formats import readable_size, shape_text, totals
 
 VARIABLES_SCHEMA = "mlpcalc/variables/v1"
 
 
-def shape_text(shape: tuple[int | None, ...]) -> str:
-    """A shape as Python and TensorFlow print it: (784, 512), (512,)."""
-    return str(tuple(shape))
-
-
-def to_json(document: dict[str, object]) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+def to_json(document: dict[str, object], ascii_only: bool = False) -> str:
+    """Indented JSON; with `ascii_only`, other characters are \\u-escaped (still valid JSON)."""
+    return json.dumps(document, indent=2, ensure_ascii=ascii_only) + "\n"
 
 
 # ------------------------------------------------------------------ variables

@@ -109,7 +109,8 @@ def random_case(rng: random.Random, index: int) -> dict[str, object]:
     arrow = rng.choice(["->", " -> ", "→"])
     spec = arrow.join(["x".join(map(str, dims)), *texts])
     dense_positions = [i for i, layer in enumerate(layers) if layer["type"] == "dense"]
-    if rng.random() < 0.4:
+    # A default needs a Dense besides the last to go to (mlpcalc refuses one that cannot).
+    if rng.random() < 0.4 and len(dense_positions) >= 2:
         act_text, activation = random_activation(rng)
         spec += f" {act_text}"
         for i in implicit:

@@ -1,8 +1,13 @@
-"""Parameter memory as Keras states it under its summary table (no rich: JSON and markdown use it too)."""
+"""Formatting the renderers share, without rich: shapes, and sizes as Keras states them."""
 
 from __future__ import annotations
 
 from mlpcalc.model import BYTES_PER_PARAM, Model
+
+
+def shape_text(shape: tuple[int | None, ...]) -> str:
+    """A shape as Python and TensorFlow print it: (None, 512), (512,)."""
+    return str(tuple(shape))
 
 
 def readable_size(size: float) -> str:
