@@ -304,7 +304,7 @@ def variables(
 
       mlpcalc variables "3->2->2->2 relu" --style classic
     """
-    from mlpcalc.render.text import classic_variables, to_json, variables_document, variables_table
+    from mlpcalc.render.text import classic_variables, to_json, variables_table
 
     if json_flag and style is Style.classic:
         raise typer.BadParameter(
@@ -312,7 +312,7 @@ def variables(
         )
     model = parse(spec, name=name)
     if json_flag:
-        emit(to_json(variables_document(model), ascii_only=ascii_only()))
+        emit(to_json(model.variables_to_dict(), ascii_only=ascii_only()))
     elif style is Style.classic:
         emit(classic_variables(model))
     else:

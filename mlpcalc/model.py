@@ -15,6 +15,7 @@ from mlpcalc.layers import Layer, Shape, VariableShape
 from mlpcalc.spec import Spec, parse_spec
 
 SUMMARY_SCHEMA = "mlpcalc/summary/v1"
+VARIABLES_SCHEMA = "mlpcalc/variables/v1"
 DEFAULT_NAME = "sequential"
 BYTES_PER_PARAM = 4  # float32, Keras's default dtype for every variable
 
@@ -173,6 +174,18 @@ class Model:
             "params_bytes": self.total_params * BYTES_PER_PARAM,
             "trainable_bytes": self.trainable_params * BYTES_PER_PARAM,
             "non_trainable_bytes": self.non_trainable_params * BYTES_PER_PARAM,
+        }
+
+    def variables_to_dict(self) -> dict[str, object]:
+        """The `mlpcalc/variables/v1` JSON document."""
+        return {
+            "schema": VARIABLES_SCHEMA,
+            "spec": str(self.spec),
+            "name": self.name,
+            "variables": [{**v.to_dict(), "path": self.keras_path(v)} for v in self.variables],
+            "total_params": self.total_params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import re
 import shlex
 from pathlib import Path
@@ -55,3 +56,13 @@ def test_every_command_and_option_has_an_example() -> None:
         assert mine, name
         for option in _options(command):
             assert any(option in line for line in mine), f"{name} {option}"
+
+
+def test_python_api_example() -> None:
+    block = re.search(r"```pycon\n(.*?)```", README, flags=re.S)
+    assert block is not None
+    test = doctest.DocTestParser().get_doctest(block.group(1), {}, "README", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+    assert runner.summarize(verbose=False).attempted >= 8

@@ -7,8 +7,6 @@ import json
 from mlpcalc.model import Model, Variable
 from mlpcalc.render.formats import readable_size, shape_text, totals
 
-VARIABLES_SCHEMA = "mlpcalc/variables/v1"
-
 
 def to_json(document: dict[str, object], ascii_only: bool = False) -> str:
     """Indented JSON; with `ascii_only`, other characters are \\u-escaped (still valid JSON)."""
@@ -16,19 +14,6 @@ def to_json(document: dict[str, object], ascii_only: bool = False) -> str:
 
 
 # ------------------------------------------------------------------ variables
-
-
-def variables_document(model: Model) -> dict[str, object]:
-    """The `mlpcalc/variables/v1` JSON document."""
-    return {
-        "schema": VARIABLES_SCHEMA,
-        "spec": str(model.spec),
-        "name": model.name,
-        "variables": [{**v.to_dict(), "path": model.keras_path(v)} for v in model.variables],
-        "total_params": model.total_params,
-        "trainable_params": model.trainable_params,
-        "non_trainable_params": model.non_trainable_params,
-    }
 
 
 def variables_table(model: Model) -> str:
