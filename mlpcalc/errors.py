@@ -56,3 +56,11 @@ class SpecError(MlpcalcError):
 
 class ModelError(MlpcalcError):
     """A valid spec with invalid model options (a batch of 0, a name Keras would refuse)."""
+
+
+class WeightsError(MlpcalcError):
+    """A weights file that cannot be read, or does not fit the model (every problem listed)."""
+
+
+class ResourceError(MlpcalcError):
+    """Work that would need more memory than the machine has: refused before allocating."""

@@ -139,6 +139,12 @@ class Model:
         return self.layers[-1].output_shape
 
     @property
+    def output_features(self) -> Shape:
+        """The output shape without the batch axis."""
+        last = self.layers[-1]
+        return last.layer.output_shape(last.input_shape)
+
+    @property
     def variables(self) -> tuple[Variable, ...]:
         return tuple(v for layer in self.layers for v in layer.variables)
 

@@ -209,20 +209,27 @@ activations = st.one_of(
     st.floats(-10, 10, allow_nan=False).map(lambda x: Activation("elu", x)),
     st.booleans().map(lambda b: Activation("gelu", b)),
 )
-sizes = st.integers(1, 10**6)
-layers = st.one_of(
-    st.builds(Dense, sizes, activations, st.booleans()),
-    st.just(BatchNormalization()),
-    st.just(LayerNormalization()),
-    st.floats(0, 1, exclude_max=True).map(Dropout),
-    st.just(Dropout(-0.0)),
-    activations.map(ActivationLayer),
-)
-specs = st.builds(
-    Spec,
-    st.lists(sizes, min_size=1, max_size=4).map(tuple),
-    st.lists(layers, min_size=1, max_size=12).map(tuple),
-)
+
+
+def spec_strategy(largest: int) -> st.SearchStrategy[Spec]:
+    """Any Spec the language can express, with sizes up to `largest`."""
+    sizes = st.integers(1, largest)
+    layers = st.one_of(
+        st.builds(Dense, sizes, activations, st.booleans()),
+        st.just(BatchNormalization()),
+        st.just(LayerNormalization()),
+        st.floats(0, 1, exclude_max=True).map(Dropout),
+        st.just(Dropout(-0.0)),
+        activations.map(ActivationLayer),
+    )
+    return st.builds(
+        Spec,
+        st.lists(sizes, min_size=1, max_size=4).map(tuple),
+        st.lists(layers, min_size=1, max_size=12).map(tuple),
+    )
+
+
+specs = spec_strategy(10**6)
 
 
 @given(specs)

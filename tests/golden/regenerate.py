@@ -9,7 +9,9 @@ Needs a virtual environment with Keras 3 (see ../shared/tools/README.md):
 
     python tests/golden/regenerate.py --python ~/.venvs/keras/bin/python
 
-It takes about 4 s per case (Keras imports torch), two cases at a time.
+It takes about 4 s per case (Keras imports torch), two cases at a time. With --forward it
+writes tests/golden/forward/*.npz instead: Keras's randomized weights, an input and
+Keras's output `model(x, training=False)` for each case of forward_cases.json.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 OUT = HERE / "keras"
+FORWARD_OUT = HERE / "forward"
 ACTIVATIONS = [
     "relu",
     "sigmoid",
@@ -154,6 +157,39 @@ def run_oracle(python: str, oracle: Path, case: dict[str, object]) -> dict[str, 
     return json.loads(done.stdout)
 
 
+def regenerate_forward(python: str, oracle: Path, case: dict[str, object]) -> None:
+    """A forward fixture: Keras's randomized weights, an input, and Keras's output, in one .npz.
+
+    A case with "x_scale" feeds a standard-normal input times that scale (to reach the
+    tails where naive formulas overflow); it is made here, with numpy, not by mlpcalc.
+    """
+    import numpy as np  # only this mode needs numpy
+
+    FORWARD_OUT.mkdir(exist_ok=True)
+    target = FORWARD_OUT / f"{case['id']}.npz"
+    description = {
+        **oracle_input(case),
+        "seed": 7,
+        "batch": 5,
+        "randomize_weights": True,
+        "dump_npz": str(target),
+    }
+    if "x_scale" in case:
+        shape = [5 if d is None else d for d in case["keras"]["input_shape"]]  # type: ignore[index]
+        x = np.random.default_rng(11).standard_normal(shape).astype("float32") * float(case["x_scale"])  # type: ignore[arg-type]
+        x_file = FORWARD_OUT / f"{case['id']}.x.npz"
+        np.savez(x_file, x=x)
+        description = {**description, "weights_npz": str(x_file)}
+        del description["randomize_weights"]
+    done = subprocess.run(
+        [python, str(oracle)], input=json.dumps(description), capture_output=True, text=True, check=False
+    )
+    if "x_scale" in case:
+        (FORWARD_OUT / f"{case['id']}.x.npz").unlink()
+    if done.returncode != 0:
+        raise SystemExit(f"{case['id']}: the oracle failed:\n{done.stdout}\n{done.stderr[-2000:]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -167,7 +203,18 @@ def main() -> None:
     parser.add_argument("--random", type=int, default=40, help="how many random cases")
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--only", help="regenerate only the case with this id")
+    parser.add_argument("--forward", action="store_true", help="the forward fixtures (forward_cases.json)")
     args = parser.parse_args()
+
+    if args.forward:
+        forward_cases = json.loads((HERE / "forward_cases.json").read_text())
+        if args.only:
+            forward_cases = [c for c in forward_cases if c["id"] == args.only]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(
+                pool.map(lambda case: regenerate_forward(args.python, Path(args.oracle), case), forward_cases)
+            )
+        return
 
     rng = random.Random(args.seed)
     cases = json.loads((HERE / "cases.json").read_text())

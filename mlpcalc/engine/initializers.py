@@ -1,0 +1,92 @@
+"""Keras 3's kernel initializers, drawing float32 directly (no float64 draw and cast).
+
+Variance scaling: glorot = scale 1 over fan_avg, he = scale 2 over fan_in, lecun = scale 1
+over fan_in. Uniform draws lie in +-sqrt(3 * scale / fan); normal ones are normals truncated at
+two standard deviations, whose standard deviation Keras divides by 0.8796... so that the
+truncated variance is scale / fan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from enum import StrEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+Float32 = NDArray[np.float32]
+
+TRUNCATED_STDDEV = 0.87962566103423978  # stddev of a unit normal truncated to [-2, 2]
+
+
+class Init(StrEnum):
+    """The kernel initializers `--init` offers, with Keras's names."""
+
+    glorot_uniform = "glorot_uniform"
+    glorot_normal = "glorot_normal"
+    he_uniform = "he_uniform"
+    he_normal = "he_normal"
+    lecun_uniform = "lecun_uniform"
+    lecun_normal = "lecun_normal"
+    orthogonal = "orthogonal"
+    zeros = "zeros"
+
+
+def _uniform(rng: np.random.Generator, shape: tuple[int, ...], limit: float) -> Float32:
+    values = rng.random(shape, dtype=np.float32)  # [0, 1), scaled in place to [-limit, limit)
+    values *= np.float32(2 * limit)
+    values -= np.float32(limit)
+    return values
+
+
+def _truncated_normal(rng: np.random.Generator, shape: tuple[int, ...], stddev: float) -> Float32:
+    values = rng.standard_normal(shape, dtype=np.float32)
+    outside = np.abs(values) > 2
+    while count := int(outside.sum()):  # redraw the ~4.6% beyond two stddevs until none is
+        values[outside] = rng.standard_normal(count, dtype=np.float32)
+        outside = np.abs(values) > 2
+    values *= np.float32(stddev)
+    return values
+
+
+def _variance_scaling(scale: float, mode: str, distribution: str) -> Callable[..., Float32]:
+    def init(rng: np.random.Generator, shape: tuple[int, ...]) -> Float32:
+        fan_in, fan_out = math.prod(shape[:-1]), shape[-1]
+        fan = {"fan_in": fan_in, "fan_avg": (fan_in + fan_out) / 2}[mode]
+        variance = scale / max(1.0, fan)
+        if distribution == "uniform":
+            return _uniform(rng, shape, math.sqrt(3 * variance))
+        return _truncated_normal(rng, shape, math.sqrt(variance) / TRUNCATED_STDDEV)
+
+    return init
+
+
+def _orthogonal(rng: np.random.Generator, shape: tuple[int, ...]) -> Float32:
+    # Keras: QR of a normal matrix, columns signed by diag(R), transposed when wide.
+    rows, cols = math.prod(shape[:-1]), shape[-1]
+    normal = rng.standard_normal((max(rows, cols), min(rows, cols)), dtype=np.float32)
+    q, r = np.linalg.qr(normal)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return np.ascontiguousarray(q.reshape(shape), dtype=np.float32)
+
+
+def _zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> Float32:
+    return np.zeros(shape, dtype=np.float32)
+
+
+INITIALIZERS: dict[Init, Callable[[np.random.Generator, tuple[int, ...]], Float32]] = {
+    Init.glorot_uniform: _variance_scaling(1.0, "fan_avg", "uniform"),
+    Init.glorot_normal: _variance_scaling(1.0, "fan_avg", "truncated_normal"),
+    Init.he_uniform: _variance_scaling(2.0, "fan_in", "uniform"),
+    Init.he_normal: _variance_scaling(2.0, "fan_in", "truncated_normal"),
+    Init.lecun_uniform: _variance_scaling(1.0, "fan_in", "uniform"),
+    Init.lecun_normal: _variance_scaling(1.0, "fan_in", "truncated_normal"),
+    Init.orthogonal: _orthogonal,
+    Init.zeros: _zeros,
+}
+
+# The other variables start as Keras starts them, whatever the kernel initializer.
+CONSTANT_STARTS = {"bias": 0.0, "beta": 0.0, "moving_mean": 0.0, "gamma": 1.0, "moving_variance": 1.0}

@@ -1,0 +1,221 @@
+"""The NumPy engine against the real Keras, and its own guarantees: shapes, determinism, memory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from test_spec import spec_strategy
+
+from mlpcalc import parse
+from mlpcalc.engine.forward import Stats, check_memory, forward, plan
+from mlpcalc.engine.initializers import Init
+from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
+from mlpcalc.errors import ResourceError, WeightsError
+from mlpcalc.model import Model
+from mlpcalc.spec import Spec
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = {case["id"]: case for case in json.loads((GOLDEN / "forward_cases.json").read_text())}
+FIXTURES = sorted((GOLDEN / "forward").glob("*.npz"))
+
+
+def keras_fixture(path: Path) -> tuple[Model, dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    case = CASES[path.stem]
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    x, y = arrays.pop("x"), arrays.pop("y")
+    return parse(case["spec"], batch=case.get("batch")), arrays, x, y
+
+
+def test_there_are_enough_forward_fixtures() -> None:
+    assert len(FIXTURES) >= 15
+    assert {path.stem for path in FIXTURES} == set(CASES)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_forward_matches_keras(path: Path) -> None:
+    model, weights, x, expected = keras_fixture(path)
+    y = forward(plan(model, len(x)), weights, x)
+    assert y.dtype == np.float32
+    assert y.shape == expected.shape
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("path", FIXTURES[:6], ids=[p.stem for p in FIXTURES[:6]])
+def test_forward_in_chunks_of_one_row_is_the_same(path: Path) -> None:
+    model, weights, x, expected = keras_fixture(path)
+    np.testing.assert_allclose(
+        forward(plan(model, len(x), chunk=1), weights, x), expected, rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("path", FIXTURES[:6], ids=[p.stem for p in FIXTURES[:6]])
+def test_weights_files_round_trip(path: Path, tmp_path: Path) -> None:
+    model, weights, x, expected = keras_fixture(path)
+    save_weights(tmp_path / "w.npz", weights)
+    loaded = load_weights(tmp_path / "w.npz", model)
+    assert list(loaded) == [v.path for v in model.variables]
+    np.testing.assert_allclose(forward(plan(model, len(x)), loaded, x), expected, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ weights
+
+
+@pytest.mark.parametrize("init", list(Init))
+def test_every_initializer_gives_the_model_shapes(init: Init) -> None:
+    model = parse("6x5->40:relu->bn->ln->30")
+    weights = init_weights(model, generators(0)[0], init)
+    assert {key: a.shape for key, a in weights.items()} == {v.path: v.shape for v in model.variables}
+    assert all(a.dtype == np.float32 for a in weights.values())
+    np.testing.assert_array_equal(weights["batch_normalization/moving_variance"], 1)
+    np.testing.assert_array_equal(weights["dense/bias"], 0)
+
+
+@pytest.mark.parametrize(
+    ("init", "fan", "bound"),
+    [
+        (Init.glorot_uniform, (300 + 200) / 2, np.sqrt(3 / 250)),
+        (Init.he_uniform, 300, np.sqrt(6 / 300)),
+        (Init.lecun_uniform, 300, np.sqrt(3 / 300)),
+    ],
+)
+def test_uniform_initializers_follow_keras(init: Init, fan: float, bound: float) -> None:
+    kernel = init_weights(parse("300->200"), generators(1)[0], init)["dense/kernel"]
+    assert np.abs(kernel).max() <= bound
+    assert np.abs(kernel).max() > 0.99 * bound
+    assert kernel.std() == pytest.approx(bound / np.sqrt(3), rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("init", "variance"),
+    [(Init.glorot_normal, 1 / 250), (Init.he_normal, 2 / 300), (Init.lecun_normal, 1 / 300)],
+)
+def test_truncated_normal_initializers_follow_keras(init: Init, variance: float) -> None:
+    kernel = init_weights(parse("300->200"), generators(2)[0], init)["dense/kernel"]
+    stddev = np.sqrt(variance) / 0.87962566103423978
+    assert np.abs(kernel).max() <= 2 * stddev * (1 + 1e-6)  # truncated at two stddevs
+    assert kernel.var() == pytest.approx(variance, rel=0.03)  # Keras's correction makes it exact
+
+
+@pytest.mark.parametrize("spec", ["300->200", "200->300"])
+def test_orthogonal_is_orthogonal(spec: str) -> None:
+    kernel = init_weights(parse(spec), generators(3)[0], Init.orthogonal)["dense/kernel"].astype(np.float64)
+    small = min(kernel.shape)
+    gram = kernel.T @ kernel if kernel.shape[0] >= kernel.shape[1] else kernel @ kernel.T
+    np.testing.assert_allclose(gram, np.eye(small), atol=1e-5)
+
+
+def test_same_seed_same_weights_other_seed_other_weights() -> None:
+    model = parse("20->30:relu->bn->10")
+    first, again, other = (init_weights(model, generators(seed)[0]) for seed in (5, 5, 6))
+    for key in first:
+        assert first[key].tobytes() == again[key].tobytes()
+    assert first["dense/kernel"].tobytes() != other["dense/kernel"].tobytes()
+
+
+def test_seeded_numbers_come_from_the_documented_stream() -> None:
+    # Weights come from the first child of SeedSequence(seed), drawn as float32 uniforms in
+    # [0, 1) and scaled to the Glorot limit: anyone can reproduce them with numpy alone.
+    kernel = init_weights(parse("2->2"), generators(0)[0])["dense/kernel"]
+    uniforms = np.random.default_rng(np.random.SeedSequence(0).spawn(2)[0]).random(4, dtype=np.float32)
+    limit = np.sqrt(6 / (2 + 2))
+    np.testing.assert_allclose(kernel.ravel(), uniforms * 2 * limit - limit, rtol=1e-6)
+    # PCG64's stream for this seed; a numpy release that changed it would change every weight.
+    assert uniforms[:2].tolist() == pytest.approx([0.8022, 0.9429], abs=1e-4)
+
+
+def test_weights_file_problems_are_reported_together(tmp_path: Path) -> None:
+    model = parse("4->3->bn->2")
+    weights = init_weights(model, generators(0)[0])
+    weights["dense/kernel"] = weights["dense/kernel"].T.copy()
+    weights["dense_1/bias"] = np.zeros(2, dtype=np.int64)
+    del weights["batch_normalization/beta"]
+    weights["dense_9/kernel"] = np.zeros((1, 1), dtype=np.float32)
+    save_weights(tmp_path / "bad.npz", weights)
+    with pytest.raises(WeightsError) as caught:
+        load_weights(tmp_path / "bad.npz", model)
+    assert str(caught.value).splitlines()[1:] == [
+        "  dense/kernel (layer dense): expected shape (4, 3), received (3, 4)",
+        "  missing batch_normalization/beta (layer batch_normalization): expected shape (3,)",
+        "  dense_1/bias (layer dense_1): expected float16, float32 or float64, received int64",
+        "  unexpected dense_9/kernel: the model has no such variable",
+    ]
+    assert str(caught.value).splitlines()[0].endswith("does not fit 4->3->bn->2 (4 problems):")
+
+
+def _write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda d: d / "absent.npz", "no such file"),
+        (lambda d: d, "is a directory, not a weights file"),
+        (lambda d: _write(d / "empty.npz", b""), "the file is empty"),
+        (
+            lambda d: _write(d / "text.npz", b"hello, weights"),
+            "holds pickled data, which mlpcalc never loads",
+        ),
+        (lambda d: _write(d / "trunc.npz", b"PK\x03\x04" + b"\0" * 40), "not an .npz archive"),
+    ],
+)
+def test_unreadable_weights_files(tmp_path: Path, make: Any, reason: str) -> None:
+    with pytest.raises(WeightsError, match=reason):
+        load_weights(make(tmp_path), parse("4->2"))
+
+
+def test_truncated_and_npy_and_pickled_files(tmp_path: Path) -> None:
+    model = parse("4->2")
+    save_weights(tmp_path / "good.npz", init_weights(model, generators(0)[0]))
+    whole = (tmp_path / "good.npz").read_bytes()
+    _write(tmp_path / "cut.npz", whole[: len(whole) // 2])
+    with pytest.raises(WeightsError, match=r"not an \.npz archive"):
+        load_weights(tmp_path / "cut.npz", model)
+    np.save(tmp_path / "single.npy", np.zeros(3))
+    with pytest.raises(WeightsError, match=r"holds a single array \(.npy\)"):
+        load_weights(tmp_path / "single.npy", model)
+    with (tmp_path / "objects.npz").open("wb") as file:
+        np.savez(file, **{"dense/kernel": np.array([{"a": 1}], dtype=object)})
+    with pytest.raises(WeightsError, match="pickled data"):
+        load_weights(tmp_path / "objects.npz", model)
+
+
+# ------------------------------------------------------------------ properties
+
+small_specs = spec_strategy(8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_specs)
+def test_engine_agrees_with_the_model(spec: Spec) -> None:
+    model = Model(spec)
+    weights_rng, input_rng = generators(0)
+    weights = init_weights(model, weights_rng)
+    assert {key: a.shape for key, a in weights.items()} == {v.path: v.shape for v in model.variables}
+    assert sum(a.size for a in weights.values()) == model.total_params
+    x = input_rng.standard_normal((3, *spec.input_shape), dtype=np.float32)
+    y = forward(plan(model, 3), weights, x)
+    assert y.shape == (3, *model.output_shape[1:])
+
+
+def test_stats_count_zeros_nans_and_infs() -> None:
+    stats = Stats()
+    stats.add(np.array([0.0, 1.0, -1.0, np.nan, np.inf, 0.0], dtype=np.float32))
+    summary = stats.to_dict()
+    assert (summary["nan"], summary["inf"], summary["zeros_fraction"]) == (1, 1, 2 / 6)
+    assert (summary["mean"], summary["min"], summary["max"]) == (0.0, -1.0, 1.0)
+    assert summary["std"] == pytest.approx(np.sqrt(0.5))
+
+
+def test_memory_check_refuses_before_allocating() -> None:
+    model = parse("100000->100000*1000->10")
+    with pytest.raises(ResourceError, match=r"needs 37,253.\d\d GiB of memory and 1.00 GiB is available"):
+        check_memory(plan(model, 1).weights_bytes, "the weights", available=2**30)
+    check_memory(2**20, "a little", available=2**30)
