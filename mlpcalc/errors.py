@@ -58,7 +58,11 @@ class ModelError(MlpcalcError):
     """A valid spec with invalid model options (a batch of 0, a name Keras would refuse)."""
 
 
-class WeightsError(MlpcalcError):
+class FileError(MlpcalcError):
+    """A file that cannot be read or written, or does not fit the model."""
+
+
+class WeightsError(FileError):
     """A weights file that cannot be read, or does not fit the model (every problem listed)."""
 
 

@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -202,15 +203,15 @@ def chunks(rows: int, chunk: int) -> Iterator[tuple[int, int]]:
 def forward(
     the_plan: Plan,
     weights: Weights,
-    inputs: NDArray[np.floating] | Callable[[int, int], NDArray[np.floating]],
+    inputs: NDArray[Any] | Callable[[int, int], NDArray[Any]],
     out: NDArray[np.floating] | None = None,
     stats: list[Stats] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> NDArray[np.floating]:
     """Run the model over every row of `inputs` (an array, a memory map, or a function
     giving rows [start, stop)), writing into `out` (allocated if None).
 
-    `stats`, if given, gets one Stats per layer; `progress` is called with rows done.
+    `stats`, if given, gets one Stats per layer; `progress` is called with (rows done, rows).
     """
     model, dtype = the_plan.model, the_plan.dtype
     out_features = model.output_features
@@ -233,5 +234,5 @@ def forward(
                 stats[index].add(x)
         out[start:stop] = x.reshape((stop - start, *out_features))
         if progress is not None:
-            progress(stop)
+            progress(stop, the_plan.rows)
     return out

@@ -1,0 +1,238 @@
+"""`mlpcalc forward` and `mlpcalc init` through the command line: results, files, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pytest
+from test_cli import flat, run, schema
+
+from mlpcalc.engine.weights import save_weights
+
+GOLDEN = Path(__file__).parent / "golden" / "forward"
+
+
+def keras_files(tmp_path: Path, case: str) -> tuple[Path, Path, np.ndarray]:
+    """The weights and input of a Keras fixture as the files a user would pass."""
+    with np.load(GOLDEN / f"{case}.npz") as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    x, y = arrays.pop("x"), arrays.pop("y")
+    save_weights(tmp_path / "w.npz", arrays)
+    np.save(tmp_path / "x.npy", x)
+    return tmp_path / "w.npz", tmp_path / "x.npy", y
+
+
+def test_default_view() -> None:
+    result = run("forward", "784->512->10 relu")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "model    784->512:relu->10 (407,050 parameters)"
+    assert lines[1] == "weights  glorot_uniform, seed 0"
+    assert lines[2] == "input    (4, 784) float32, standard normal, seed 0"
+    assert lines[3].startswith("time     init ")
+    assert lines[4] == "output   (4, 10) float32"
+    assert lines[5].startswith("[[")
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("case", ["rank3_gelu_bn_dropout", "activation_arguments", "rank4_elu_softplus"])
+def test_weights_and_input_files_give_keras_output(tmp_path: Path, case: str) -> None:
+    weights, x, expected = keras_files(tmp_path, case)
+    spec = json.loads((GOLDEN.parent / "forward_cases.json").read_text())
+    spec = next(c["spec"] for c in spec if c["id"] == case)
+    result = run(
+        "forward", spec, "--weights", str(weights), "--input", str(x), "--output", str(tmp_path / "y.npy")
+    )
+    assert result.exit_code == 0, result.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_same_seed_same_output_other_seed_other_output(tmp_path: Path) -> None:
+    outputs = []
+    for seed, name in ((3, "a"), (3, "b"), (4, "c")):
+        result = run(
+            "forward", "20x8->16:tanh->bn->4", "--seed", str(seed), "--output", str(tmp_path / f"{name}.npy")
+        )
+        assert result.exit_code == 0, result.stderr
+        outputs.append(np.load(tmp_path / f"{name}.npy"))
+    assert outputs[0].tobytes() == outputs[1].tobytes()
+    assert outputs[0].tobytes() != outputs[2].tobytes()
+
+
+def test_chunks_and_memory_mapped_files_change_nothing(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).standard_normal((37, 5, 6)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    base = ["forward", "5x6->9:relu->ln->3:softmax", "--input", str(tmp_path / "x.npy"), "--quiet"]
+    assert run(*base, "--output", str(tmp_path / "whole.npy")).exit_code == 0
+    assert run(*base, "--output", str(tmp_path / "chunked.npy"), "--chunk", "4").exit_code == 0
+    whole, chunked = np.load(tmp_path / "whole.npy"), np.load(tmp_path / "chunked.npy")
+    assert whole.shape == (37, 5, 3)
+    assert whole.tobytes() == chunked.tobytes()
+
+
+def test_quiet_prints_nothing(tmp_path: Path) -> None:
+    result = run("forward", "8->4", "--quiet", "--output", str(tmp_path / "y.npy"))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert np.load(tmp_path / "y.npy").shape == (4, 4)
+
+
+def test_json_matches_its_schema() -> None:
+    result = run("forward", "6x5->7:relu->bn->3", "--batch", "9", "--stats", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, schema("forward"))
+    assert document["output_shape"] == [9, 6, 3]
+    assert [layer["name"] for layer in document["layers"]] == ["dense", "batch_normalization", "dense_1"]
+    assert 0.3 < document["layers"][0]["zeros_fraction"] < 0.7  # ReLU of symmetric inputs
+
+
+@pytest.mark.parametrize(("dtype", "itemsize"), [("float64", 8), ("float16", 2), ("float32", 4)])
+def test_dtype(tmp_path: Path, dtype: str, itemsize: int) -> None:
+    result = run("forward", "8->4:gelu->2", "--dtype", dtype, "--output", str(tmp_path / "y.npy"), "--json")
+    assert json.loads(result.stdout)["dtype"] == dtype
+    assert np.load(tmp_path / "y.npy").dtype.itemsize == itemsize
+
+
+def test_classic_single_dense_prints_kernel_and_bias_shapes_first() -> None:
+    lines = run("forward", "784->512", "--style", "classic").stdout.splitlines()
+    assert lines[:3] == ["(784, 512)", "(512,)", "tf.Tensor("]
+    assert lines[3].startswith("[[") and " ... " in lines[3]  # summarised as NumPy does
+    assert lines[-1].endswith("]], shape=(4, 512), dtype=float32)")
+
+
+def test_classic_small_tensor_on_one_line() -> None:
+    lines = run("forward", "3->bn->2:nobias", "--batch", "1", "--style", "classic").stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("tf.Tensor([[") and lines[0].endswith("]], shape=(1, 2), dtype=float32)")
+
+
+def test_stats_table() -> None:
+    lines = run("forward", "64->128:relu->10", "--batch", "50", "--stats").stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Layer (type)"))
+    assert lines[header].split() == [
+        "Layer",
+        "(type)",
+        "Output",
+        "Shape",
+        "mean",
+        "std",
+        "min",
+        "max",
+        "zeros",
+        "NaN",
+        "Inf",
+    ]
+    dense = lines[header + 1].split()
+    assert dense[:4] == ["dense", "(Dense)", "(50,", "128)"]
+    assert dense[6] == "0"  # min of a ReLU
+    assert dense[-2:] == ["0", "0"]
+
+
+def test_nan_in_the_output_is_a_warning(tmp_path: Path) -> None:
+    weights = {
+        "dense/kernel": np.full((3, 2), np.nan, dtype=np.float32),
+        "dense/bias": np.zeros(2, np.float32),
+    }
+    save_weights(tmp_path / "nan.npz", weights)
+    result = run("forward", "3->2", "--weights", str(tmp_path / "nan.npz"))
+    assert result.exit_code == 0
+    assert result.stderr == "Warning: the output has 8 NaN and 0 Inf values\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--weights", "w.npz", "--init", "zeros"], "from --weights or from --init, not both"),
+        (["--input", "x.npy", "--batch", "3"], "from --input or from --batch, not both"),
+        (["--style", "classic", "--json"], "the classic style prints the tensor alone"),
+        (["--batch", "0"], "--batch"),
+        (["--init", "xavier"], "--init"),
+    ],
+)
+def test_contradictions_and_bad_values(args: list[str], complaint: str) -> None:
+    result = run("forward", "3->2", *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert complaint in flat(result.stderr)
+
+
+def test_bad_weights_file_lists_every_problem(tmp_path: Path) -> None:
+    save_weights(tmp_path / "w.npz", {"dense/kernel": np.zeros((2, 3), np.float32)})
+    result = run("forward", "3->2", "--weights", str(tmp_path / "w.npz"))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[1:] == [
+        "  dense/kernel (layer dense): expected shape (3, 2), received (2, 3)",
+        "  missing dense/bias (layer dense): expected shape (2,)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda d: np.save(d / "x.npy", np.zeros((5, 4), np.float32)),
+            "takes inputs of shape (N, 3), received (5, 4)",
+        ),
+        (
+            lambda d: np.save(d / "x.npy", np.zeros((0, 3), np.float32)),
+            "takes inputs of shape (N, 3), received (0, 3)",
+        ),
+        (
+            lambda d: np.save(d / "x.npy", np.array(["a"] * 3).reshape(1, 3)),
+            "expected numbers, received dtype <U1",
+        ),
+        (lambda d: (d / "x.npy").write_text("not an array"), "x.npy: holds pickled data"),
+        (lambda d: None, "x.npy: no such file"),
+    ],
+)
+def test_bad_input_files(tmp_path: Path, make: Any, message: str) -> None:
+    make(tmp_path)
+    result = run("forward", "3->2", "--input", str(tmp_path / "x.npy"))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert message in result.stderr
+
+
+def test_refuses_what_memory_cannot_hold() -> None:
+    result = run("forward", "100000->100000*1000->10")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "GiB of memory and" in result.stderr and "is available" in result.stderr
+
+
+def test_init_writes_the_variables(tmp_path: Path) -> None:
+    result = run(
+        "init", "4->bn->3:relu->2", "-o", str(tmp_path / "w.npz"), "--seed", "5", "--init", "he_normal"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (
+        result.stdout
+        == f"wrote {tmp_path / 'w.npz'}: 8 variables, 39 parameters (156.00 B float32), he_normal, seed 5\n"
+    )
+    with np.load(tmp_path / "w.npz") as archive:
+        assert {key: archive[key].shape for key in archive.files} == {
+            "batch_normalization/gamma": (4,), "batch_normalization/beta": (4,),
+            "batch_normalization/moving_mean": (4,), "batch_normalization/moving_variance": (4,),
+            "dense/kernel": (4, 3), "dense/bias": (3,), "dense_1/kernel": (3, 2),
+        } | {"dense_1/bias": (2,)}  # fmt: skip
+
+
+def test_init_then_forward_is_forward_with_the_same_seed(tmp_path: Path) -> None:
+    assert run("init", "8->6:elu->2", "-o", str(tmp_path / "w.npz"), "--seed", "9").exit_code == 0
+    from_file = run("forward", "8->6:elu->2", "--weights", str(tmp_path / "w.npz"), "--seed", "9", "--json")
+    direct = run("forward", "8->6:elu->2", "--seed", "9", "--json")
+    assert json.loads(from_file.stdout)["output_stats"] == json.loads(direct.stdout)["output_stats"]
+
+
+def test_init_json_and_errors(tmp_path: Path) -> None:
+    result = run("init", "4->2", "-o", str(tmp_path / "w.npz"), "--json")
+    jsonschema.validate(json.loads(result.stdout), schema("init"))
+    missing_dir = run("init", "4->2", "-o", str(tmp_path / "no" / "w.npz"))
+    assert missing_dir.exit_code == 2
+    assert missing_dir.stderr.startswith(f"Error: cannot write {tmp_path / 'no' / 'w.npz'}: ")
+    assert run("init", "4->2").exit_code == 2  # -o is required
