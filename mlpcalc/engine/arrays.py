@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +40,22 @@ def open_output(path: Path, shape: tuple[int, ...], dtype: np.dtype[np.floating]
         return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
     except OSError as error:
         raise FileError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def release(array: np.ndarray, start: int, stop: int) -> None:
+    """Hand rows [start, stop) of a memory-mapped array back to the system, once they are done.
+
+    A mapping keeps every page it has touched resident, so a 3 GB input would end up counted
+    whole in memory; dropping each chunk's pages (after writing them out, for an output) keeps
+    what the process holds to a chunk. The pages are read again from the file if ever needed.
+    """
+    mapping = getattr(array, "_mmap", None)  # np.memmap's mmap object
+    if mapping is None or not hasattr(mmap, "MADV_DONTNEED") or stop <= start:
+        return
+    offset_in_mapping = getattr(array, "offset", 0) % mmap.ALLOCATIONGRANULARITY
+    first = offset_in_mapping + start * array.strides[0]
+    last = offset_in_mapping + stop * array.strides[0]
+    begin = first - first % mmap.PAGESIZE
+    if array.flags.writeable:
+        mapping.flush(begin, last - begin)
+    mapping.madvise(mmap.MADV_DONTNEED, begin, last - begin)

@@ -79,14 +79,19 @@ def run_forward(
         else None
     )
     layer_stats = [Stats() for _ in model.layers] if stats else None
-    output = forward(
-        the_plan,
-        weights,
-        random_rows if inputs is None else inputs,
-        out=out,
-        stats=layer_stats,
-        progress=progress,
-    )
+    done = 0
+
+    def after_chunk(rows_done: int, rows_total: int) -> None:
+        nonlocal done
+        for mapped in (inputs, out):
+            if mapped is not None:
+                arrays.release(mapped, done, rows_done)
+        done = rows_done
+        if progress is not None:
+            progress(rows_done, rows_total)
+
+    source = random_rows if inputs is None else inputs
+    output = forward(the_plan, weights, source, out=out, stats=layer_stats, progress=after_chunk)
     finished = time.perf_counter()
     if out is not None:
         out.flush()
