@@ -64,9 +64,8 @@ def streaming(folder: Path) -> None:
     del x
     command = [sys.executable, "-m", "mlpcalc", "forward", "784->512->10 relu", "--input", str(x_path)]
     seconds, peak = timed([*command, "--output", str(y_path), "--quiet"])
-    print(
-        f"streamed 3 GB: {seconds:.1f} s, peak RSS {peak:.0f} MiB (the file is {x_path.stat().st_size / 2**30:.2f} GiB)"
-    )
+    size = x_path.stat().st_size / 2**30
+    print(f"streamed 3 GB: {seconds:.1f} s, peak RSS {peak:.0f} MiB (the file is {size:.2f} GiB)")
     x_path.unlink()
     y_path.unlink()
 
