@@ -452,30 +452,18 @@ def init(
 
       mlpcalc init "784->512->10 relu" -o weights.npz --seed 7 --init he_normal
     """
-    from mlpcalc.engine import weights as weights_module
-    from mlpcalc.engine.forward import check_memory
     from mlpcalc.engine.initializers import Init
-    from mlpcalc.render.forward import init_text
+    from mlpcalc.engine.run import run_init
+    from mlpcalc.render.forward import init_document, init_text
     from mlpcalc.render.text import to_json
 
     model = parse(spec)
-    check_memory(model.total_params * 4, "the weights")
     chosen = Init(initializer or InitName.glorot_uniform)
-    weights_rng, _ = weights_module.generators(seed)
-    weights_module.save_weights(output, weights_module.init_weights(model, weights_rng, chosen))
+    run_init(model, output, seed=seed, init=chosen)
     if quiet:
         return
     if json_flag:
-        document: dict[str, object] = {
-            "schema": "mlpcalc/init/v1",
-            "spec": str(model.spec),
-            "path": str(output),
-            "init": chosen.value,
-            "seed": seed,
-            "variables": [v.to_dict() for v in model.variables],
-            "total_params": model.total_params,
-        }
-        emit(to_json(document, ascii_only=ascii_only()))
+        emit(to_json(init_document(model, str(output), chosen.value, seed), ascii_only=ascii_only()))
     else:
         emit(init_text(model, str(output), chosen.value, seed))
 

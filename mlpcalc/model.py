@@ -164,6 +164,11 @@ class Model:
     def total_params(self) -> int:
         return self.trainable_params + self.non_trainable_params
 
+    @property
+    def params_bytes(self) -> int:
+        """The weights' size in float32, Keras's default dtype."""
+        return self.total_params * BYTES_PER_PARAM
+
     def to_dict(self) -> dict[str, object]:
         """The `mlpcalc/summary/v1` JSON document."""
         return {
@@ -177,7 +182,7 @@ class Model:
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "dtype": "float32",
-            "params_bytes": self.total_params * BYTES_PER_PARAM,
+            "params_bytes": self.params_bytes,
             "trainable_bytes": self.trainable_params * BYTES_PER_PARAM,
             "non_trainable_bytes": self.non_trainable_params * BYTES_PER_PARAM,
         }

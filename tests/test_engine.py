@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,11 @@ from hypothesis import given, settings
 from test_spec import spec_strategy
 
 from mlpcalc import parse
+from mlpcalc.engine.arrays import release
 from mlpcalc.engine.forward import Stats, check_memory, forward, plan
 from mlpcalc.engine.initializers import Init
 from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
-from mlpcalc.errors import ResourceError, WeightsError
+from mlpcalc.errors import FileError, ResourceError, WeightsError
 from mlpcalc.model import Model
 from mlpcalc.spec import Spec
 
@@ -46,7 +49,20 @@ def test_forward_matches_keras(path: Path) -> None:
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("path", FIXTURES[:6], ids=[p.stem for p in FIXTURES[:6]])
+CHUNKED = [
+    GOLDEN / "forward" / f"{name}.npz"
+    for name in (
+        "rank3_gelu_bn_dropout",
+        "rank4_bn_ln",
+        "rank4_elu_softplus",
+        "layernorm_dropout_mix",
+        "large_x_softmax",
+        "fixed_batch",
+    )
+]
+
+
+@pytest.mark.parametrize("path", CHUNKED, ids=[p.stem for p in CHUNKED])
 def test_forward_in_chunks_of_one_row_is_the_same(path: Path) -> None:
     model, weights, x, expected = keras_fixture(path)
     np.testing.assert_allclose(
@@ -157,17 +173,22 @@ def _write(path: Path, content: bytes) -> Path:
     ("make", "reason"),
     [
         (lambda d: d / "absent.npz", "no such file"),
-        (lambda d: d, "is a directory, not a weights file"),
+        (lambda d: d, "is a directory, not an .npz archive of weights"),
+        (lambda d: Path("/dev/null"), "is not a regular file, not an .npz archive of weights"),
         (lambda d: _write(d / "empty.npz", b""), "the file is empty"),
+        (lambda d: _write(d / "text.npz", b"hello, weights"), "is not an .npz archive of weights"),
         (
-            lambda d: _write(d / "text.npz", b"hello, weights"),
+            lambda d: _write(d / "pickle.npz", pickle.dumps({"a": 1})),
             "holds pickled data, which mlpcalc never loads",
         ),
-        (lambda d: _write(d / "trunc.npz", b"PK\x03\x04" + b"\0" * 40), "not an .npz archive"),
+        (
+            lambda d: _write(d / "trunc.npz", b"PK\x03\x04" + b"\0" * 40),
+            "a damaged or truncated .npz archive",
+        ),
     ],
 )
 def test_unreadable_weights_files(tmp_path: Path, make: Any, reason: str) -> None:
-    with pytest.raises(WeightsError, match=reason):
+    with pytest.raises(WeightsError, match=re.escape(reason)):
         load_weights(make(tmp_path), parse("4->2"))
 
 
@@ -176,15 +197,25 @@ def test_truncated_and_npy_and_pickled_files(tmp_path: Path) -> None:
     save_weights(tmp_path / "good.npz", init_weights(model, generators(0)[0]))
     whole = (tmp_path / "good.npz").read_bytes()
     _write(tmp_path / "cut.npz", whole[: len(whole) // 2])
-    with pytest.raises(WeightsError, match=r"not an \.npz archive"):
+    with pytest.raises(WeightsError, match=r"a damaged or truncated \.npz archive"):
         load_weights(tmp_path / "cut.npz", model)
     np.save(tmp_path / "single.npy", np.zeros(3))
-    with pytest.raises(WeightsError, match=r"holds a single array \(.npy\)"):
+    with pytest.raises(WeightsError, match=r"holds a single array \(\.npy\)"):
         load_weights(tmp_path / "single.npy", model)
     with (tmp_path / "objects.npz").open("wb") as file:
         np.savez(file, **{"dense/kernel": np.array([{"a": 1}], dtype=object)})
-    with pytest.raises(WeightsError, match="pickled data"):
+    with pytest.raises(WeightsError, match="holds pickled objects"):
         load_weights(tmp_path / "objects.npz", model)
+
+
+def test_saving_never_leaves_half_a_file(tmp_path: Path) -> None:
+    weights = init_weights(parse("4->2"), generators(0)[0])
+    with pytest.raises(FileError, match="no such folder"):
+        save_weights(tmp_path / "missing" / "w.npz", weights)
+    with pytest.raises(FileError, match="it is not a regular file"):
+        save_weights(Path("/dev/null"), weights)
+    save_weights(tmp_path / "w.npz", weights)
+    assert [p.name for p in tmp_path.iterdir()] == ["w.npz"]  # no temporary left behind
 
 
 # ------------------------------------------------------------------ properties
@@ -216,6 +247,60 @@ def test_stats_count_zeros_nans_and_infs() -> None:
 
 def test_memory_check_refuses_before_allocating() -> None:
     model = parse("100000->100000*1000->10")
-    with pytest.raises(ResourceError, match=r"needs 37,253.\d\d GiB of memory and 1.00 GiB is available"):
-        check_memory(plan(model, 1).weights_bytes, "the weights", available=2**30)
-    check_memory(2**20, "a little", available=2**30)
+    with pytest.raises(
+        ResourceError, match=r"the weights needs 37,253.3 GiB of memory \(weights 37,253.3 GiB\)"
+    ):
+        check_memory({"weights": plan(model, 1).weights_bytes}, "the weights", available=2**30)
+    check_memory({"weights": 2**20}, "a little", available=2**30)
+
+
+def test_memory_estimate_counts_buffers_and_output() -> None:
+    the_plan = plan(parse("10->4096->10"), rows=10**9, chunk=10**6)
+    needed = the_plan.bytes_needed(output_in_memory=True)
+    assert needed["buffers"] >= 2 * 10**6 * 4096 * 4  # two ping-pong buffers of the widest layer
+    assert needed["output"] == 10**9 * 10 * 4
+    with pytest.raises(ResourceError, match=r"\(weights 336.0 KiB, buffers 30.\d GiB, output 37.3 GiB\)"):
+        check_memory(needed, "this", available=2**30)
+
+
+def test_float16_is_computed_in_float32() -> None:
+    # float16 squares overflow past 256: layer normalisation must not be done in float16.
+    model = parse("4->ln")
+    weights = init_weights(model, generators(0)[0])
+    x = np.array([[300, -300, 100, 0]], dtype=np.float32)
+    expected = forward(plan(model, 1), weights, x)
+    half = forward(plan(model, 1, np.float16), weights, x)
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half, expected, rtol=2e-3, atol=2e-3)
+
+
+def test_no_numpy_warnings_for_overflow(recwarn: pytest.WarningsRecorder) -> None:
+    model = parse("3->3:softmax->ln->3:gelu")
+    weights = init_weights(model, generators(0)[0])
+    stats = Stats()
+    forward(plan(model, 2), weights, np.full((2, 3), 3e38, dtype=np.float32), output_stats=stats)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert stats.nans + stats.infs > 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmRSS from /proc")
+def test_release_hands_pages_back(tmp_path: Path) -> None:
+    def resident_mib() -> int:
+        status = Path("/proc/self/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) // 1024
+
+    np.save(tmp_path / "x.npy", np.ones((64, 2**18), dtype=np.float32))  # 64 MiB
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    before = resident_mib()
+    assert float(mapped.sum()) == 64 * 2**18  # touches every page
+    touched = resident_mib()
+    release(mapped, 0, len(mapped))
+    assert touched - before > 48
+    assert resident_mib() - before < 16
+    assert float(mapped[-1].sum()) == 2**18  # still readable afterwards
+
+
+def test_initializer_names_agree_with_the_cli() -> None:
+    from mlpcalc.cli import InitName
+
+    assert [i.value for i in InitName] == [i.value for i in Init]

@@ -90,11 +90,15 @@ def test_json_matches_its_schema() -> None:
     assert 0.3 < document["layers"][0]["zeros_fraction"] < 0.7  # ReLU of symmetric inputs
 
 
-@pytest.mark.parametrize(("dtype", "itemsize"), [("float64", 8), ("float16", 2), ("float32", 4)])
-def test_dtype(tmp_path: Path, dtype: str, itemsize: int) -> None:
-    result = run("forward", "8->4:gelu->2", "--dtype", dtype, "--output", str(tmp_path / "y.npy"), "--json")
+@pytest.mark.parametrize(("dtype", "tolerance"), [("float64", 1e-6), ("float16", 2e-3)])
+def test_dtype(tmp_path: Path, dtype: str, tolerance: float) -> None:
+    spec = "8->32:gelu->ln->4:softmax"
+    assert run("forward", spec, "--output", str(tmp_path / "ref.npy")).exit_code == 0
+    result = run("forward", spec, "--dtype", dtype, "--output", str(tmp_path / "y.npy"), "--json")
     assert json.loads(result.stdout)["dtype"] == dtype
-    assert np.load(tmp_path / "y.npy").dtype.itemsize == itemsize
+    y = np.load(tmp_path / "y.npy")
+    assert y.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(y, np.load(tmp_path / "ref.npy"), rtol=tolerance, atol=tolerance)
 
 
 def test_classic_single_dense_prints_kernel_and_bias_shapes_first() -> None:
@@ -171,6 +175,11 @@ def test_bad_weights_file_lists_every_problem(tmp_path: Path) -> None:
     ]
 
 
+def _truncated_npy(folder: Path) -> None:
+    np.save(folder / "full.npy", np.zeros((50, 3), np.float32))
+    (folder / "x.npy").write_bytes((folder / "full.npy").read_bytes()[:300])
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -186,7 +195,13 @@ def test_bad_weights_file_lists_every_problem(tmp_path: Path) -> None:
             lambda d: np.save(d / "x.npy", np.array(["a"] * 3).reshape(1, 3)),
             "expected numbers, received dtype <U1",
         ),
-        (lambda d: (d / "x.npy").write_text("not an array"), "x.npy: holds pickled data"),
+        (lambda d: (d / "x.npy").write_text("1,2,3\n"), "x.npy: is not a .npy array of inputs"),
+        (
+            lambda d: save_weights(d / "x.npy", {"x": np.zeros((2, 3))}),
+            "x.npy: an .npz archive, where a .npy array",
+        ),
+        (_truncated_npy, "x.npy: truncated or damaged"),
+        (lambda d: (d / "x.npy").mkdir(), "x.npy: is a directory"),
         (lambda d: None, "x.npy: no such file"),
     ],
 )
@@ -198,11 +213,69 @@ def test_bad_input_files(tmp_path: Path, make: Any, message: str) -> None:
     assert message in result.stderr
 
 
+def test_device_files_are_not_inputs() -> None:
+    result = run("forward", "3->2", "--input", "/dev/null")
+    assert result.exit_code == 2
+    assert "/dev/null: is not a regular file" in result.stderr
+
+
+def test_output_may_not_overwrite_its_input(tmp_path: Path) -> None:
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.save(tmp_path / "x.npy", x)
+    result = run("forward", "3->3", "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "x.npy"))
+    assert result.exit_code == 2
+    assert "the output would overwrite the input" in result.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), x)
+
+
+def test_failed_output_leaves_no_file(tmp_path: Path) -> None:
+    np.save(tmp_path / "y.npy", np.ones(3))
+    result = run("forward", "100000->100000*1000->10", "--output", str(tmp_path / "y.npy"))
+    assert result.exit_code == 2
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), np.ones(3))  # the old file is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["y.npy"]
+
+
 def test_refuses_what_memory_cannot_hold() -> None:
     result = run("forward", "100000->100000*1000->10")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "GiB of memory and" in result.stderr and "is available" in result.stderr
+    assert result.stderr.startswith(
+        "Error: a forward pass of 4 rows needs 37,253.3 GiB of memory (weights 37,253.3"
+    )
+
+
+def test_refuses_an_output_too_big_for_memory() -> None:
+    result = run("forward", "4->4", "--batch", str(10**14))
+    assert result.exit_code == 2
+    assert "output 1,490,116.1 GiB" in result.stderr
+
+
+def test_no_numpy_warning_text_reaches_stderr(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.full((2, 3), 3e38, dtype=np.float32))
+    result = run("forward", "3->3:softmax->ln->3:gelu", "--input", str(tmp_path / "x.npy"))
+    assert result.exit_code == 0
+    assert result.stderr.startswith("Warning: the output has ")
+    assert "RuntimeWarning" not in result.stderr
+
+
+def test_progress_bar_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from mlpcalc.render.forward import Progress
+
+    monkeypatch.setattr(Progress, "DELAY", 0.0)
+    screen = io.StringIO()
+    progress = Progress(enabled=True, console=Console(file=screen, force_terminal=True, width=80))
+    progress(512, 1024)
+    progress(1024, 1024)
+    progress.close()
+    assert "1,024/1,024 rows" in screen.getvalue()
+    quiet = Progress(enabled=False, console=Console(file=io.StringIO(), force_terminal=True))
+    quiet(1, 2)
+    assert quiet.console.file.getvalue() == ""  # type: ignore[attr-defined]
 
 
 def test_init_writes_the_variables(tmp_path: Path) -> None:
@@ -224,9 +297,18 @@ def test_init_writes_the_variables(tmp_path: Path) -> None:
 
 def test_init_then_forward_is_forward_with_the_same_seed(tmp_path: Path) -> None:
     assert run("init", "8->6:elu->2", "-o", str(tmp_path / "w.npz"), "--seed", "9").exit_code == 0
-    from_file = run("forward", "8->6:elu->2", "--weights", str(tmp_path / "w.npz"), "--seed", "9", "--json")
-    direct = run("forward", "8->6:elu->2", "--seed", "9", "--json")
-    assert json.loads(from_file.stdout)["output_stats"] == json.loads(direct.stdout)["output_stats"]
+    run(
+        "forward",
+        "8->6:elu->2",
+        "--weights",
+        str(tmp_path / "w.npz"),
+        "--seed",
+        "9",
+        "--output",
+        str(tmp_path / "a.npy"),
+    )
+    run("forward", "8->6:elu->2", "--seed", "9", "--output", str(tmp_path / "b.npy"))
+    assert np.load(tmp_path / "a.npy").tobytes() == np.load(tmp_path / "b.npy").tobytes()
 
 
 def test_init_json_and_errors(tmp_path: Path) -> None:
@@ -234,5 +316,13 @@ def test_init_json_and_errors(tmp_path: Path) -> None:
     jsonschema.validate(json.loads(result.stdout), schema("init"))
     missing_dir = run("init", "4->2", "-o", str(tmp_path / "no" / "w.npz"))
     assert missing_dir.exit_code == 2
-    assert missing_dir.stderr.startswith(f"Error: cannot write {tmp_path / 'no' / 'w.npz'}: ")
+    assert (
+        missing_dir.stderr
+        == f"Error: cannot write {tmp_path / 'no' / 'w.npz'}: no such folder {tmp_path / 'no'}\n"
+    )
     assert run("init", "4->2").exit_code == 2  # -o is required
+    device = run("init", "3->2", "-o", "/dev/null")
+    assert (device.exit_code, device.stderr) == (
+        2,
+        "Error: cannot write /dev/null: it is not a regular file\n",
+    )

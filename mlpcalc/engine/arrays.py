@@ -1,8 +1,17 @@
-"""Inputs and outputs as `.npy` files, memory-mapped so that any size streams through."""
+"""NumPy files: weights archives (.npz) and inputs and outputs (.npy), opened with care.
+
+Inputs and outputs are memory-mapped, so that any size streams through; a file is told
+apart by its first bytes, so that each bad one gets its own one-line reason.
+"""
 
 from __future__ import annotations
 
 import mmap
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -11,20 +20,59 @@ from numpy.typing import NDArray
 from mlpcalc.errors import FileError
 from mlpcalc.model import Model
 
+ZIP_MAGIC, NPY_MAGIC, PICKLE_MAGIC = b"PK", b"\x93NUMPY", b"\x80"  # PK: any zip, empty ones too
 
-def read_input(path: Path, model: Model) -> np.memmap | NDArray[np.generic]:
-    """A `.npy` of shape (N, *input features), memory-mapped (read chunk by chunk, never whole)."""
+
+def file_kind(path: Path, wanted: str) -> str:
+    """'npz', 'npy' or 'pickle', by the first bytes; a FileError if `path` is no such file."""
+    if not path.exists():
+        raise FileError(f"{path}: no such file")
+    if path.is_dir():
+        raise FileError(f"{path}: is a directory, not {wanted}")
     if not path.is_file():
-        raise FileError(f"{path}: {'is a directory' if path.is_dir() else 'no such file'}, not an input .npy")
+        raise FileError(f"{path}: is not a regular file, not {wanted}")
+    with path.open("rb") as file:
+        head = file.read(6)
+    if not head:
+        raise FileError(f"{path}: the file is empty")
+    if head.startswith(ZIP_MAGIC):
+        return "npz"
+    if head.startswith(NPY_MAGIC):
+        return "npy"
+    if head.startswith(PICKLE_MAGIC):
+        raise FileError(f"{path}: holds pickled data, which mlpcalc never loads")
+    raise FileError(f"{path}: is not {wanted} (it does not start as one)")
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a `.npz` archive, or a FileError with a one-line reason. Never unpickles."""
+    wanted = "an .npz archive of weights"
+    if file_kind(path, wanted) == "npy":
+        raise FileError(f"{path}: holds a single array (.npy), not {wanted}")
     try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
     except ValueError as error:
-        reason = "holds pickled data, which mlpcalc never loads" if "pickle" in str(error) else str(error)
-        raise FileError(f"{path}: {reason}") from None
+        if "pickle" in str(error):
+            raise FileError(f"{path}: holds pickled objects, which mlpcalc never loads") from None
+        raise FileError(f"{path}: a damaged archive: {error}") from None
+    except Exception as error:  # zipfile's BadZipFile, EOFError, zlib and struct errors: all damage
+        raise FileError(f"{path}: a damaged or truncated .npz archive ({type(error).__name__})") from None
+
+
+def read_input(path: Path, model: Model) -> np.memmap:
+    """A `.npy` of shape (N, *input features), memory-mapped (read chunk by chunk, never whole)."""
+    wanted = "a .npy array of inputs"
+    if file_kind(path, wanted) == "npz":
+        raise FileError(f"{path}: an .npz archive, where {wanted} is expected")
+    try:
+        array: np.memmap = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as error:
+        if "pickle" in str(error):
+            raise FileError(f"{path}: holds pickled objects, which mlpcalc never loads") from None
+        raise FileError(f"{path}: truncated or damaged: {error}") from None
     except (OSError, EOFError) as error:
         raise FileError(f"{path}: cannot be read as .npy: {error}") from None
-    if not isinstance(array, np.ndarray):  # np.load gives an NpzFile for a .npz
-        raise FileError(f"{path}: an .npz archive; --input takes a single array (.npy)")
     features = model.spec.input_shape
     if array.ndim != 1 + len(features) or tuple(array.shape[1:]) != features or array.shape[0] == 0:
         expected = "(N, " + ", ".join(map(str, features)) + ")"
@@ -34,15 +82,45 @@ def read_input(path: Path, model: Model) -> np.memmap | NDArray[np.generic]:
     return array
 
 
-def open_output(path: Path, shape: tuple[int, ...], dtype: np.dtype[np.floating]) -> np.memmap:
-    """A new `.npy` file mapped into memory, filled chunk by chunk as the forward pass goes."""
+def _new_file_beside(path: Path, size: int) -> Path:
+    """A temporary file next to `path`, after checking that the folder can take `size` bytes."""
+    folder = path.parent
+    if path.exists() and not path.is_file():
+        raise FileError(f"cannot write {path}: it is not a regular file")
+    if not folder.is_dir():
+        raise FileError(f"cannot write {path}: no such folder {folder}")
+    free = shutil.disk_usage(folder).free
+    if size > free:
+        raise FileError(f"cannot write {path}: it needs {size:,} bytes and {free:,} are free there")
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    os.close(handle)
+    return Path(name)
+
+
+@contextmanager
+def written_atomically(path: Path, size: int) -> Iterator[Path]:
+    """Yield a temporary path to write; it becomes `path` only if the block succeeds, so a
+    failure never leaves a half-written file, nor destroys one of the same name."""
+    temporary = _new_file_beside(path, size)
     try:
-        return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+        yield temporary
+        os.replace(temporary, path)
     except OSError as error:
         raise FileError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
-def release(array: np.ndarray, start: int, stop: int) -> None:
+def open_output(path: Path, shape: tuple[int, ...], dtype: np.dtype[np.floating]) -> np.memmap:
+    """A new `.npy` mapped into memory, filled chunk by chunk as the forward pass goes."""
+    try:
+        mapped: np.memmap = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+        return mapped
+    except (OSError, ValueError) as error:
+        raise FileError(f"cannot write {path}: {getattr(error, 'strerror', None) or error}") from None
+
+
+def release(array: NDArray[np.generic], start: int, stop: int) -> None:
     """Hand rows [start, stop) of a memory-mapped array back to the system, once they are done.
 
     A mapping keeps every page it has touched resident, so a 3 GB input would end up counted
@@ -51,6 +129,8 @@ def release(array: np.ndarray, start: int, stop: int) -> None:
     """
     mapping = getattr(array, "_mmap", None)  # np.memmap's mmap object
     if mapping is None or not hasattr(mmap, "MADV_DONTNEED") or stop <= start:
+        return
+    if not array.flags.c_contiguous:  # rows are not contiguous bytes: leave the pages alone
         return
     offset_in_mapping = getattr(array, "offset", 0) % mmap.ALLOCATIONGRANULARITY
     first = offset_in_mapping + start * array.strides[0]

@@ -2,7 +2,8 @@
 
 Every layer acts on the last axis, so a chunk of rows is a 2-D array (positions, features)
 whatever the input's rank. Two buffers, each as wide as the widest layer, take turns: a
-Dense writes its matmul into the other one; everything else works in place.
+Dense writes its matmul into the other one; everything else works in place, a block of
+rows at a time, so that an activation's temporaries stay small whatever the chunk.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,11 +20,13 @@ from numpy.typing import NDArray
 from mlpcalc.engine import functions
 from mlpcalc.engine.weights import Weights
 from mlpcalc.errors import ResourceError
-from mlpcalc.layers import ActivationLayer, BatchNormalization, Dense, Dropout, LayerNormalization
+from mlpcalc.layers import ActivationLayer, BatchNormalization, Dense, Dropout, Layer, LayerNormalization
 from mlpcalc.model import Model
 
 EPSILON = 1e-3  # Keras's default for BatchNormalization and LayerNormalization
 CHUNK_BYTES = 64 * 2**20  # default size of each activation buffer
+BLOCK_ELEMENTS = 2**18  # elementwise work goes a block at a time: temporaries of a few MiB
+TEMPORARY_BYTES = 16 * BLOCK_ELEMENTS * 8  # the most a block's temporaries take (float64 in gelu)
 
 Array = NDArray[np.floating]
 
@@ -42,6 +45,10 @@ class Stats:
     infs: int = 0
 
     def add(self, values: Array) -> None:
+        for block in _blocks(values.reshape(-1, values.shape[-1]) if values.ndim else values.reshape(1, 1)):
+            self._add_block(block)
+
+    def _add_block(self, values: Array) -> None:
         finite = np.isfinite(values)
         self.nans += int(np.isnan(values).sum())
         self.infs += int(np.isinf(values).sum())
@@ -69,48 +76,57 @@ class Stats:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """What a forward pass needs to know before it allocates: shapes, chunking, bytes."""
+    """What a forward pass needs to know before it allocates: shapes, dtypes, chunking, bytes."""
 
     model: Model
-    dtype: np.dtype[np.floating]
+    dtype: np.dtype[np.floating]  # of the output
     rows: int  # samples (the batch)
     chunk: int  # samples per chunk
-    positions: int = field(init=False)  # rows of the 2-D view per sample
-    widest: int = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.positions = math.prod(self.model.spec.input_shape[:-1])
-        features = [self.model.spec.input_shape[-1]]
-        features += [layer.output_shape[-1] or 0 for layer in self.model.layers]
-        self.widest = max(features)
+    @property
+    def compute_dtype(self) -> np.dtype[np.floating]:
+        # NumPy has no fast float16 matmul, and float16 squares overflow past 256: compute
+        # float16 models in float32, as Keras does its normalisations, and store float16.
+        return np.dtype(np.float32) if self.dtype == np.float16 else self.dtype
+
+    @property
+    def positions(self) -> int:
+        """Rows of the 2-D view per sample: the product of the input's leading dims."""
+        return math.prod(self.model.spec.input_shape[:-1])
+
+    @property
+    def widest(self) -> int:
+        return max(
+            self.model.spec.input_shape[-1], *(layer.output_shape[-1] or 0 for layer in self.model.layers)
+        )
 
     @property
     def buffer_bytes(self) -> int:
-        return self.chunk * self.positions * self.widest * self.dtype.itemsize
+        return self.chunk * self.positions * self.widest * self.compute_dtype.itemsize
 
     @property
     def weights_bytes(self) -> int:
-        return self.model.total_params * self.dtype.itemsize
+        return self.model.total_params * self.compute_dtype.itemsize
 
-    def bytes_needed(self, input_in_memory: bool, output_in_memory: bool) -> int:
-        """Weights, three buffers (two ping-pong, one for activation temporaries), and the
-        input and output where they are arrays rather than memory-mapped files."""
-        needed = self.weights_bytes + 3 * self.buffer_bytes
-        sample_in = math.prod(self.model.spec.input_shape) * self.dtype.itemsize
-        sample_out = math.prod(self.model.output_features) * self.dtype.itemsize
-        needed += self.rows * (sample_in * input_in_memory + sample_out * output_in_memory)
+    def bytes_needed(self, output_in_memory: bool) -> dict[str, int]:
+        """The memory the pass will hold at its peak, by part (the input is read a chunk at a time)."""
+        needed = {
+            "weights": self.weights_bytes,
+            "buffers": 2 * self.buffer_bytes + TEMPORARY_BYTES,
+        }
+        if output_in_memory:
+            needed["output"] = self.rows * math.prod(self.model.output_features) * self.dtype.itemsize
         return needed
 
 
 def plan(model: Model, rows: int, dtype: type[np.floating] = np.float32, chunk: int | None = None) -> Plan:
     """Chunk so that each activation buffer stays near CHUNK_BYTES, unless `chunk` is given."""
-    draft = Plan(model, np.dtype(dtype), rows, chunk=1)
     if chunk is None:
-        chunk = max(1, CHUNK_BYTES // max(1, draft.buffer_bytes))
-    draft.chunk = max(1, min(chunk, rows))
-    return draft
+        one_row = Plan(model, np.dtype(dtype), rows, chunk=1).buffer_bytes
+        chunk = max(1, CHUNK_BYTES // max(1, one_row))
+    return Plan(model, np.dtype(dtype), rows, chunk=max(1, min(chunk, rows)))
 
 
 def available_memory() -> int | None:
@@ -128,25 +144,29 @@ def available_memory() -> int | None:
         return None
 
 
-def check_memory(needed: int, what: str, available: int | None = None) -> None:
+def check_memory(needed: dict[str, int], what: str, available: int | None = None) -> None:
     """Refuse work that would not fit, before allocating, rather than be killed midway."""
     available = available_memory() if available is None else available
-    if available is not None and needed > available:
+    total = sum(needed.values())
+    if available is not None and total > available:
+        parts = ", ".join(f"{part} {_size(size)}" for part, size in needed.items() if size)
         raise ResourceError(
-            f"{what} needs {_gib(needed)} of memory and {_gib(available)} is available; "
-            "try a smaller --batch or --chunk, or --input/--output files, which are memory-mapped"
+            f"{what} needs {_size(total)} of memory ({parts}) and {_size(available)} is available"
         )
 
 
-def _gib(size: int) -> str:
-    return f"{size / 2**30:,.2f} GiB" if size >= 2**30 else f"{size / 2**20:,.1f} MiB"
+def _size(size: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size} B"
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Step:
     """One layer, ready to run: its arrays cast to the compute dtype and contiguous."""
 
-    layer: object
+    layer: Layer
     arrays: tuple[Array, ...]
 
 
@@ -163,6 +183,30 @@ def _prepare(model: Model, weights: Weights, dtype: np.dtype[np.floating]) -> li
     return steps
 
 
+def _blocks(x: Array) -> Iterator[Array]:
+    """Views of a few rows of the 2-D `x` at a time (whole rows: softmax and LN need them)."""
+    rows = max(1, BLOCK_ELEMENTS // max(1, x.shape[-1]))
+    for start in range(0, x.shape[0], rows):
+        yield x[start : start + rows]
+
+
+def _layer_norm(x: Array, gamma: Array, beta: Array) -> None:
+    for block in _blocks(x):
+        block -= block.mean(axis=-1, keepdims=True)
+        variance = np.square(block).mean(axis=-1, keepdims=True)
+        variance += x.dtype.type(EPSILON)
+        block /= np.sqrt(variance)
+        block *= gamma
+        block += beta
+
+
+def _activate(layer: Dense | ActivationLayer, x: Array) -> None:
+    for block in _blocks(x):
+        result = functions.apply(layer.activation, block)
+        if result is not block:  # every function works in place; this keeps that true
+            block[...] = result
+
+
 def _run_layer(step: _Step, x: Array, spare: Array) -> Array:
     """Apply one layer to the 2-D `x`; a Dense writes into `spare`. Returns the output."""
     layer = step.layer
@@ -172,26 +216,19 @@ def _run_layer(step: _Step, x: Array, spare: Array) -> Array:
         np.matmul(x, kernel, out=out)
         if layer.use_bias:
             out += step.arrays[1]
-        return functions.apply(layer.activation, out)
+        _activate(layer, out)
+        return out
     if isinstance(layer, BatchNormalization):
         mean, scale, beta = step.arrays
         x -= mean
         x *= scale
         x += beta
-        return x
-    if isinstance(layer, LayerNormalization):
-        gamma, beta = step.arrays
-        mean = x.mean(axis=-1, keepdims=True)
-        x -= mean
-        variance = np.square(x).mean(axis=-1, keepdims=True)
-        variance += x.dtype.type(EPSILON)
-        x /= np.sqrt(variance)
-        x *= gamma
-        x += beta
-        return x
-    if isinstance(layer, ActivationLayer):
-        return functions.apply(layer.activation, x)
-    assert isinstance(layer, Dropout)  # the identity at inference
+    elif isinstance(layer, LayerNormalization):
+        _layer_norm(x, *step.arrays)
+    elif isinstance(layer, ActivationLayer):
+        _activate(layer, x)
+    else:
+        assert isinstance(layer, Dropout)  # the identity at inference
     return x
 
 
@@ -206,33 +243,40 @@ def forward(
     inputs: NDArray[Any] | Callable[[int, int], NDArray[Any]],
     out: NDArray[np.floating] | None = None,
     stats: list[Stats] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    output_stats: Stats | None = None,
+    after_chunk: Callable[[int, int], None] | None = None,
 ) -> NDArray[np.floating]:
     """Run the model over every row of `inputs` (an array, a memory map, or a function
     giving rows [start, stop)), writing into `out` (allocated if None).
 
-    `stats`, if given, gets one Stats per layer; `progress` is called with (rows done, rows).
+    `stats` gets one Stats per layer, `output_stats` the output's; `after_chunk` is called
+    with (rows done, rows) once each chunk is written.
     """
-    model, dtype = the_plan.model, the_plan.dtype
+    model, dtype = the_plan.model, the_plan.compute_dtype
     out_features = model.output_features
     if out is None:
-        out = np.empty((the_plan.rows, *out_features), dtype=dtype)
+        out = np.empty((the_plan.rows, *out_features), dtype=the_plan.dtype)
     steps = _prepare(model, weights, dtype)
     size = the_plan.chunk * the_plan.positions * the_plan.widest
     current, spare = np.empty(size, dtype=dtype), np.empty(size, dtype=dtype)
     first = model.spec.input_shape[-1]
-    for start, stop in chunks(the_plan.rows, the_plan.chunk):
-        block = inputs(start, stop) if callable(inputs) else inputs[start:stop]
-        positions = (stop - start) * the_plan.positions
-        x = current[: positions * first].reshape(positions, first)
-        np.copyto(x, np.reshape(block, (positions, first)), casting="unsafe")
-        for index, step in enumerate(steps):
-            x = _run_layer(step, x, spare)
-            if isinstance(step.layer, Dense):  # it wrote into the spare buffer: swap
-                current, spare = spare, current
-            if stats is not None:
-                stats[index].add(x)
-        out[start:stop] = x.reshape((stop - start, *out_features))
-        if progress is not None:
-            progress(stop, the_plan.rows)
+    # Overflow and 0/0 give Inf and NaN, as in Keras; they are counted and reported, not warned of.
+    with np.errstate(all="ignore"):
+        for start, stop in chunks(the_plan.rows, the_plan.chunk):
+            block = inputs(start, stop) if callable(inputs) else inputs[start:stop]
+            positions = (stop - start) * the_plan.positions
+            x = current[: positions * first].reshape(positions, first)
+            np.copyto(x, np.reshape(block, (positions, first)), casting="unsafe")
+            for index, step in enumerate(steps):
+                x = _run_layer(step, x, spare)
+                if isinstance(step.layer, Dense):  # it wrote into the spare buffer: swap
+                    current, spare = spare, current
+                if stats is not None:
+                    stats[index].add(x)
+            written = out[start:stop]
+            written[...] = x.reshape((stop - start, *out_features))
+            if output_stats is not None:
+                output_stats.add(written)
+            if after_chunk is not None:
+                after_chunk(stop, the_plan.rows)
     return out

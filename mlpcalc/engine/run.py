@@ -1,7 +1,9 @@
-"""A whole forward run, as the `forward` command asks for it: weights, input, pass, timing."""
+"""Whole runs, as the commands ask for them: weights, input, the pass, files, timing."""
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +15,8 @@ from numpy.typing import NDArray
 from mlpcalc.engine import arrays
 from mlpcalc.engine.forward import Stats, check_memory, forward, plan
 from mlpcalc.engine.initializers import Init
-from mlpcalc.engine.weights import generators, init_weights, load_weights
+from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
+from mlpcalc.errors import FileError
 from mlpcalc.model import Model
 
 DEFAULT_ROWS = 4
@@ -26,7 +29,7 @@ class Run:
     model: Model
     output: NDArray[np.floating]
     dtype: str
-    seed: int
+    seed: int | None  # None when nothing was drawn: weights and input both came from files
     init: str | None  # the kernel initializer, or None when the weights came from a file
     weights_path: str | None
     input_path: str | None  # None for seeded standard-normal input
@@ -40,6 +43,10 @@ class Run:
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (len(self.output), *self.model.spec.input_shape)
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("s" if count != 1 else "")
 
 
 def run_forward(
@@ -58,12 +65,13 @@ def run_forward(
 ) -> Run:
     """Weights from `weights_path` or `init`, rows from `input_path` or a seeded normal draw,
     the pass in chunks, the output in memory or streamed into `output_path`."""
+    if input_path and output_path and output_path.exists() and os.path.samefile(input_path, output_path):
+        raise FileError(f"{output_path}: the output would overwrite the input it is computed from")
     inputs = arrays.read_input(input_path, model) if input_path is not None else None
     rows = len(inputs) if inputs is not None else rows or DEFAULT_ROWS
     the_plan = plan(model, rows, getattr(np, dtype), chunk)
     check_memory(
-        the_plan.bytes_needed(input_in_memory=False, output_in_memory=output_path is None),
-        f"a forward pass of {rows:,} rows",
+        the_plan.bytes_needed(output_in_memory=output_path is None), f"a forward pass of {_rows(rows)}"
     )
     weights_rng, input_rng = generators(seed)
     started = time.perf_counter()
@@ -73,38 +81,49 @@ def run_forward(
     def random_rows(start: int, stop: int) -> NDArray[np.float32]:  # drawn chunk by chunk, in order
         return input_rng.standard_normal((stop - start, *model.spec.input_shape), dtype=np.float32)
 
-    out = (
-        arrays.open_output(output_path, (rows, *model.output_features), the_plan.dtype)
-        if output_path
-        else None
-    )
     layer_stats = [Stats() for _ in model.layers] if stats else None
-    done = 0
+    output_stats = layer_stats[-1] if layer_stats else Stats()
+    shape = (rows, *model.output_features)
 
-    def after_chunk(rows_done: int, rows_total: int) -> None:
-        nonlocal done
-        for mapped in (inputs, out):
-            if mapped is not None:
-                arrays.release(mapped, done, rows_done)
-        done = rows_done
-        if progress is not None:
-            progress(rows_done, rows_total)
+    def run(out: NDArray[np.floating] | None) -> NDArray[np.floating]:
+        done = 0
 
-    source = random_rows if inputs is None else inputs
-    output = forward(the_plan, weights, source, out=out, stats=layer_stats, progress=after_chunk)
-    finished = time.perf_counter()
-    if out is not None:
-        out.flush()
-    if layer_stats:
-        output_stats = layer_stats[-1]
+        def after_chunk(rows_done: int, rows_total: int) -> None:
+            nonlocal done
+            for mapped in (inputs, out):
+                if mapped is not None:
+                    arrays.release(mapped, done, rows_done)
+            done = rows_done
+            if progress is not None:
+                progress(rows_done, rows_total)
+
+        source = random_rows if inputs is None else inputs
+        return forward(
+            the_plan,
+            weights,
+            source,
+            out=out,
+            stats=layer_stats,
+            output_stats=None if layer_stats else output_stats,
+            after_chunk=after_chunk,
+        )
+
+    if output_path is None:
+        output = run(None)
     else:
-        output_stats = Stats()
-        output_stats.add(output)
+        size = math.prod(shape) * the_plan.dtype.itemsize + 4096
+        with arrays.written_atomically(output_path, size) as temporary:
+            mapped = arrays.open_output(temporary, shape, the_plan.dtype)
+            run(mapped)
+            mapped.flush()
+            del mapped
+        output = np.load(output_path, mmap_mode="r")
+    finished = time.perf_counter()
     return Run(
         model=model,
         output=output,
         dtype=dtype,
-        seed=seed,
+        seed=None if weights_path and input_path else seed,
         init=None if weights_path else init.value,
         weights_path=str(weights_path) if weights_path else None,
         input_path=str(input_path) if input_path else None,
@@ -115,3 +134,10 @@ def run_forward(
         output_stats=output_stats,
         layer_stats=layer_stats,
     )
+
+
+def run_init(model: Model, path: Path, *, seed: int = 0, init: Init = Init.glorot_uniform) -> None:
+    """Write `model`'s initial weights to `path`, refusing first what memory cannot hold."""
+    check_memory({"weights": model.params_bytes}, "the weights")
+    weights_rng, _ = generators(seed)
+    save_weights(path, init_weights(model, weights_rng, init))

@@ -7,14 +7,14 @@ the layout of Keras's `layer.get_weights()`, so the same arrays load into Keras.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from mlpcalc.engine.arrays import read_npz, written_atomically
 from mlpcalc.engine.initializers import CONSTANT_STARTS, INITIALIZERS, Init
-from mlpcalc.errors import WeightsError
+from mlpcalc.errors import FileError, WeightsError
 from mlpcalc.model import Model
 
 Weights = dict[str, NDArray[np.floating]]
@@ -40,41 +40,18 @@ def init_weights(model: Model, rng: np.random.Generator, init: Init = Init.gloro
 
 
 def save_weights(path: Path, weights: Weights) -> None:
-    """Write an uncompressed `.npz`, at exactly `path` (np.savez would append `.npz`)."""
-    try:
-        with path.open("wb") as file:
-            np.savez(file, **weights)  # type: ignore[arg-type]  # numpy's stub misreads **kwds
-    except OSError as error:
-        raise WeightsError(f"cannot write {path}: {error.strerror or error}") from None
-
-
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of a `.npz` file, or a WeightsError with a one-line reason. Never unpickles."""
-    if not path.exists():
-        raise WeightsError(f"{path}: no such file")
-    if path.is_dir():
-        raise WeightsError(f"{path}: is a directory, not a weights file")
-    if path.stat().st_size == 0:
-        raise WeightsError(f"{path}: the file is empty")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise WeightsError(f"{path}: holds a single array (.npy), not an .npz archive of weights")
-        with loaded:
-            return {key: loaded[key] for key in loaded.files}
-    except zipfile.BadZipFile:
-        raise WeightsError(f"{path}: not an .npz archive (not a zip file, or a truncated one)") from None
-    except ValueError as error:
-        if "pickle" in str(error):
-            raise WeightsError(f"{path}: holds pickled data, which mlpcalc never loads") from None
-        raise WeightsError(f"{path}: cannot be read: {error}") from None
-    except (OSError, EOFError) as error:
-        raise WeightsError(f"{path}: cannot be read: {error}") from None
+    """Write an uncompressed `.npz` at exactly `path` (np.savez alone would append `.npz`)."""
+    size = sum(array.nbytes for array in weights.values()) + 4096 * (len(weights) + 1)
+    with written_atomically(path, size) as temporary, temporary.open("wb") as file:
+        np.savez(file, **weights)  # type: ignore[arg-type]  # numpy's stub misreads **kwds
 
 
 def load_weights(path: Path, model: Model) -> Weights:
     """Read `path` and check it against `model`: every problem is reported at once."""
-    arrays = read_npz(path)
+    try:
+        arrays = read_npz(path)
+    except FileError as error:
+        raise WeightsError(str(error)) from None
     problems: list[str] = []
     weights: Weights = {}
     expected = {variable.path: variable for variable in model.variables}
@@ -84,10 +61,13 @@ def load_weights(path: Path, model: Model) -> Weights:
             problems.append(f"missing {where}: expected shape {variable.shape}")
             continue
         array = arrays[key]
+        wrong = []
         if array.shape != variable.shape:
-            problems.append(f"{where}: expected shape {variable.shape}, received {array.shape}")
-        elif array.dtype.type not in FLOAT_KINDS:
-            problems.append(f"{where}: expected float16, float32 or float64, received {array.dtype}")
+            wrong.append(f"expected shape {variable.shape}, received {array.shape}")
+        if array.dtype.type not in FLOAT_KINDS:
+            wrong.append(f"expected float16, float32 or float64, received {array.dtype}")
+        if wrong:
+            problems.append(f"{where}: " + "; ".join(wrong))
         else:
             weights[key] = array
     problems += [f"unexpected {key}: the model has no such variable" for key in arrays if key not in expected]

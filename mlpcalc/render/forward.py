@@ -10,6 +10,7 @@ from mlpcalc.model import Model
 from mlpcalc.render.formats import readable_size, shape_text
 
 FORWARD_SCHEMA = "mlpcalc/forward/v1"
+INIT_SCHEMA = "mlpcalc/init/v1"
 
 
 def _weights_text(run: Run) -> str:
@@ -20,6 +21,10 @@ def _input_text(run: Run) -> str:
     if run.input_path is not None:
         return f"{shape_text(run.input_shape)} from {run.input_path}, as {run.dtype}"
     return f"{shape_text(run.input_shape)} {run.dtype}, standard normal, seed {run.seed}"
+
+
+def _float16_note(run: Run) -> str:
+    return " (computed in float32)" if run.dtype == "float16" else ""
 
 
 def _milliseconds(seconds: float) -> str:
@@ -34,7 +39,7 @@ def forward_text(run: Run) -> str:
         f"weights  {_weights_text(run)}",
         f"input    {_input_text(run)}",
         f"time     init {_milliseconds(run.init_seconds)}, forward {_milliseconds(run.forward_seconds)}",
-        f"output   {shape_text(run.output.shape)} {run.dtype}"
+        f"output   {shape_text(run.output.shape)} {run.dtype}{_float16_note(run)}"
         + (f", written to {run.output_path}" if run.output_path else ""),
     ]
     text = "\n".join(lines) + "\n"
@@ -123,8 +128,21 @@ def init_text(model: Model, path: str, init: str, seed: int) -> str:
     count = len(model.variables)
     return (
         f"wrote {path}: {count} variables, {model.total_params:,} parameters "
-        f"({readable_size(model.total_params * 4)} float32), {init}, seed {seed}\n"
+        f"({readable_size(model.params_bytes)} float32), {init}, seed {seed}\n"
     )
+
+
+def init_document(model: Model, path: str, init: str, seed: int) -> dict[str, object]:
+    """The `mlpcalc/init/v1` JSON document."""
+    return {
+        "schema": INIT_SCHEMA,
+        "spec": str(model.spec),
+        "path": path,
+        "init": init,
+        "seed": seed,
+        "variables": [variable.to_dict() for variable in model.variables],
+        "total_params": model.total_params,
+    }
 
 
 class Progress:
@@ -132,8 +150,8 @@ class Progress:
 
     DELAY = 1.0
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool, console: Any = None) -> None:
+        self.enabled, self.console = enabled, console
         self.started = time.perf_counter()
         self._bar: Any = None
         self._task: Any = None
@@ -149,7 +167,7 @@ class Progress:
 
             self._bar = Progress(
                 TextColumn("forward"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} rows"),
-                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                TimeRemainingColumn(), console=self.console or Console(stderr=True), transient=True,
             )  # fmt: skip
             self._bar.start()
             self._task = self._bar.add_task("forward", total=total)
