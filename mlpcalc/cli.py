@@ -337,7 +337,10 @@ class InitName(StrEnum):  # the engine's Init, repeated here so that --help need
     zeros = "zeros"
 
 
-SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the weights and the random input.")]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", min=0, help="Seed of the weights and the random input. [default: 0]")
+]
+InitSeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the weights.")]
 InitOpt = Annotated[
     InitName | None,
     typer.Option("--init", help="Kernel initializer (Keras's formulas). [default: glorot_uniform]"),
@@ -354,7 +357,7 @@ def forward(
         typer.Option("--weights", help="Load the weights from this .npz (as `mlpcalc init` writes)."),
     ] = None,
     initializer: InitOpt = None,
-    seed: SeedOpt = 0,
+    seed: SeedOpt = None,
     batch: Annotated[
         int | None,
         typer.Option("--batch", min=1, max=MAX_SIZE, help="Rows of standard-normal input. [default: 4]"),
@@ -365,7 +368,7 @@ def forward(
     dtype: Annotated[DType, typer.Option("--dtype", help="Compute dtype.")] = DType.float32,
     output_path: Annotated[
         Path | None,
-        typer.Option("--output", help="Save the output to this .npy (written as it is computed)."),
+        typer.Option("--output", "-o", help="Save the output to this .npy (written as it is computed)."),
     ] = None,
     chunk: Annotated[
         int | None,
@@ -401,6 +404,14 @@ def forward(
         raise typer.BadParameter("the rows come from --input or from --batch, not both", param_hint="--batch")
     if style is Style.classic and (json_flag or stats):
         raise typer.BadParameter("the classic style prints the tensor alone", param_hint="--style")
+    if quiet and (json_flag or stats or style is Style.classic):
+        raise typer.BadParameter(
+            "it prints nothing, so --json, --stats and --style mean nothing", param_hint="--quiet"
+        )
+    if seed is not None and weights is not None and input_path is not None:
+        raise typer.BadParameter(
+            "nothing is drawn: the weights and the input come from files", param_hint="--seed"
+        )
     from mlpcalc.engine.initializers import Init
     from mlpcalc.engine.run import run_forward
     from mlpcalc.render.forward import Progress, classic_text, forward_document, forward_text
@@ -410,7 +421,7 @@ def forward(
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         run = run_forward(
-            model, seed=seed, init=Init(initializer or InitName.glorot_uniform), weights_path=weights,
+            model, seed=seed or 0, init=Init(initializer or InitName.glorot_uniform), weights_path=weights,
             rows=batch, input_path=input_path, dtype=dtype.value, output_path=output_path, chunk=chunk,
             stats=stats, progress=progress,
         )  # fmt: skip
@@ -436,7 +447,7 @@ def forward(
 def init(
     spec: SpecArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="The .npz file to write.")],
-    seed: SeedOpt = 0,
+    seed: InitSeedOpt = 0,
     initializer: InitOpt = None,
     json_flag: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -452,6 +463,8 @@ def init(
 
       mlpcalc init "784->512->10 relu" -o weights.npz --seed 7 --init he_normal
     """
+    if quiet and json_flag:
+        raise typer.BadParameter("it prints nothing, so --json means nothing", param_hint="--quiet")
     from mlpcalc.engine.initializers import Init
     from mlpcalc.engine.run import run_init
     from mlpcalc.render.forward import init_document, init_text

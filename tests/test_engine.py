@@ -248,7 +248,8 @@ def test_stats_count_zeros_nans_and_infs() -> None:
 def test_memory_check_refuses_before_allocating() -> None:
     model = parse("100000->100000*1000->10")
     with pytest.raises(
-        ResourceError, match=r"the weights needs 37,253.3 GiB of memory \(weights 37,253.3 GiB\)"
+        ResourceError,
+        match=r"not enough memory for the weights: it needs 37,253.3 GiB \(weights 37,253.3 GiB\)",
     ):
         check_memory({"weights": plan(model, 1).weights_bytes}, "the weights", available=2**30)
     check_memory({"weights": 2**20}, "a little", available=2**30)

@@ -189,7 +189,7 @@ def _truncated_npy(folder: Path) -> None:
         ),
         (
             lambda d: np.save(d / "x.npy", np.zeros((0, 3), np.float32)),
-            "takes inputs of shape (N, 3), received (0, 3)",
+            "x.npy: holds no rows, shape (0, 3)",
         ),
         (
             lambda d: np.save(d / "x.npy", np.array(["a"] * 3).reshape(1, 3)),
@@ -241,7 +241,7 @@ def test_refuses_what_memory_cannot_hold() -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith(
-        "Error: a forward pass of 4 rows needs 37,253.3 GiB of memory (weights 37,253.3"
+        "Error: not enough memory for a forward pass of 4 rows: it needs 37,253.3 GiB (weights 37,253.3 GiB"
     )
 
 
@@ -326,3 +326,29 @@ def test_init_json_and_errors(tmp_path: Path) -> None:
         2,
         "Error: cannot write /dev/null: it is not a regular file\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--quiet", "--json"], "it prints nothing"),
+        (["--quiet", "--stats"], "it prints nothing"),
+        (["--quiet", "--style", "classic"], "it prints nothing"),
+    ],
+)
+def test_quiet_refuses_what_it_would_hide(args: list[str], complaint: str) -> None:
+    result = run("forward", "3->2", *args)
+    assert result.exit_code == 2
+    assert complaint in flat(result.stderr)
+
+
+def test_seed_is_refused_when_nothing_is_drawn(tmp_path: Path) -> None:
+    weights, x, _ = keras_files(tmp_path, "seed_3-2-2-2_relu")
+    files = ["--weights", str(weights), "--input", str(x)]
+    assert run("forward", "3->2->2->2 relu", *files, "--seed", "1").exit_code == 2
+    document = json.loads(run("forward", "3->2->2->2 relu", *files, "--json").stdout)
+    assert document["seed"] is None
+
+
+def test_name_is_shown() -> None:
+    assert run("forward", "3->2", "--name", "tiny").stdout.startswith('model    "tiny" 3->2 (8 parameters)')

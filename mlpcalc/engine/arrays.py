@@ -74,7 +74,9 @@ def read_input(path: Path, model: Model) -> np.memmap:
     except (OSError, EOFError) as error:
         raise FileError(f"{path}: cannot be read as .npy: {error}") from None
     features = model.spec.input_shape
-    if array.ndim != 1 + len(features) or tuple(array.shape[1:]) != features or array.shape[0] == 0:
+    if array.ndim == 1 + len(features) and array.shape[0] == 0:
+        raise FileError(f"{path}: holds no rows, shape {array.shape}")
+    if array.ndim != 1 + len(features) or tuple(array.shape[1:]) != features:
         expected = "(N, " + ", ".join(map(str, features)) + ")"
         raise FileError(f"{path}: the model takes inputs of shape {expected}, received {array.shape}")
     if array.dtype.kind not in "fiub":
@@ -115,6 +117,9 @@ def open_output(path: Path, shape: tuple[int, ...], dtype: np.dtype[np.floating]
     """A new `.npy` mapped into memory, filled chunk by chunk as the forward pass goes."""
     try:
         mapped: np.memmap = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+        if hasattr(os, "posix_fallocate"):  # reserve the blocks now: a disk that fills later
+            with path.open("rb+") as file:  # would kill a memory map with SIGBUS, mid-run
+                os.posix_fallocate(file.fileno(), 0, path.stat().st_size)
         return mapped
     except (OSError, ValueError) as error:
         raise FileError(f"cannot write {path}: {getattr(error, 'strerror', None) or error}") from None

@@ -151,7 +151,8 @@ def check_memory(needed: dict[str, int], what: str, available: int | None = None
     if available is not None and total > available:
         parts = ", ".join(f"{part} {_size(size)}" for part, size in needed.items() if size)
         raise ResourceError(
-            f"{what} needs {_size(total)} of memory ({parts}) and {_size(available)} is available"
+            f"not enough memory for {what}: it needs {_size(total)} ({parts}) "
+            f"and {_size(available)} is available"
         )
 
 
@@ -201,6 +202,9 @@ def _layer_norm(x: Array, gamma: Array, beta: Array) -> None:
 
 
 def _activate(layer: Dense | ActivationLayer, x: Array) -> None:
+    if layer.activation.name in functions.WITHOUT_TEMPORARIES:  # one pass over the whole chunk
+        functions.apply(layer.activation, x)
+        return
     for block in _blocks(x):
         result = functions.apply(layer.activation, block)
         if result is not block:  # every function works in place; this keeps that true

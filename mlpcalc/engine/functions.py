@@ -128,6 +128,10 @@ FUNCTIONS: dict[str, Callable[..., Array]] = {
 }
 
 
+# These run in place with no temporary array: the forward pass need not cut them in blocks.
+WITHOUT_TEMPORARIES = {"relu", "linear", "tanh"}
+
+
 def apply(activation: Activation, x: Array) -> Array:
     """Apply `activation` to `x` (in place where possible), with its Keras arguments."""
     return FUNCTIONS[activation.name](x, **activation.arguments)

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from mlpcalc.engine.run import Run
-from mlpcalc.model import Model
+from mlpcalc.model import DEFAULT_NAME, Model
 from mlpcalc.render.formats import readable_size, shape_text
 
 FORWARD_SCHEMA = "mlpcalc/forward/v1"
@@ -23,6 +23,10 @@ def _input_text(run: Run) -> str:
     return f"{shape_text(run.input_shape)} {run.dtype}, standard normal, seed {run.seed}"
 
 
+def _name(model: Model) -> str:
+    return "" if model.name == DEFAULT_NAME else f'"{model.name}" '
+
+
 def _float16_note(run: Run) -> str:
     return " (computed in float32)" if run.dtype == "float16" else ""
 
@@ -35,7 +39,7 @@ def forward_text(run: Run) -> str:
     """The default view: what ran, on what, how long it took, and the output summarised as NumPy does."""
     model = run.model
     lines = [
-        f"model    {model.spec} ({model.total_params:,} parameters)",
+        f"model    {_name(model)}{model.spec} ({model.total_params:,} parameters)",
         f"weights  {_weights_text(run)}",
         f"input    {_input_text(run)}",
         f"time     init {_milliseconds(run.init_seconds)}, forward {_milliseconds(run.forward_seconds)}",
