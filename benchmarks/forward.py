@@ -87,10 +87,16 @@ def main() -> None:
         results["mlpcalc"].append(timed(MLPCALC))
         results["hand-written"].append(timed([sys.executable, "-c", HAND_WRITTEN]))
     medians = {name: statistics.median(t for t, _ in samples) for name, samples in results.items()}
-    for name, samples in results.items():
-        peak = max(m for _, m in samples)
-        print(f"{name:<13} median {medians[name]:6.2f} s   peak RSS {peak:6.0f} MiB")
-    print(f"ratio mlpcalc / hand-written: {medians['mlpcalc'] / medians['hand-written']:.3f}")
+    peaks = {name: max(m for _, m in samples) for name, samples in results.items()}
+    for name in results:
+        print(f"{name:<13} median {medians[name]:6.2f} s   peak RSS {peaks[name]:6.0f} MiB")
+    ratio, peak = medians["mlpcalc"] / medians["hand-written"], peaks["mlpcalc"]
+    print(f"ratio mlpcalc / hand-written: {ratio:.3f}  (bar: at most 1.10: {_verdict(ratio <= 1.10)})")
+    print(f"mlpcalc peak: {peak:.0f} MiB  (bar: under 500 MiB: {_verdict(peak < 500)})")
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
 
 
 if __name__ == "__main__":
