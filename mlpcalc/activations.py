@@ -15,6 +15,7 @@ class ActivationKind:
     """One activation function: its Keras name and the single argument it may take."""
 
     name: str
+    flops: int  # per element, a transcendental (exp, log, tanh, erf) counting as one
     parameter: str | None = None  # Keras keyword argument, e.g. "negative_slope"
     default: float | bool | None = None  # Keras's default for it
 
@@ -22,19 +23,19 @@ class ActivationKind:
 KINDS: dict[str, ActivationKind] = {
     kind.name: kind
     for kind in (
-        ActivationKind("relu"),
-        ActivationKind("sigmoid"),
-        ActivationKind("tanh"),
-        ActivationKind("softmax"),
-        ActivationKind("linear"),
-        ActivationKind("gelu", "approximate", False),
-        ActivationKind("elu", "alpha", 1.0),
-        ActivationKind("selu"),
-        ActivationKind("softplus"),
-        ActivationKind("swish"),
-        ActivationKind("silu"),
+        ActivationKind("relu", 1),  # max(x, 0)
+        ActivationKind("sigmoid", 4),  # negate, exp, add 1, divide
+        ActivationKind("tanh", 1),
+        ActivationKind("softmax", 5),  # row max, subtract, exp, row sum, divide
+        ActivationKind("linear", 0),
+        ActivationKind("gelu", 5, "approximate", False),  # scale, erf, add 1, times x, halve
+        ActivationKind("elu", 4, "alpha", 1.0),  # compare, exp, subtract 1, times alpha
+        ActivationKind("selu", 5),  # elu, then the scale
+        ActivationKind("softplus", 3),  # exp, add 1, log
+        ActivationKind("swish", 5),  # sigmoid, times x
+        ActivationKind("silu", 5),  # sigmoid, times x
         # 0.2 is the default of the activation function; the LeakyReLU *layer* uses 0.3.
-        ActivationKind("leaky_relu", "negative_slope", 0.2),
+        ActivationKind("leaky_relu", 2, "negative_slope", 0.2),  # compare, multiply
     )
 }
 
@@ -65,6 +66,13 @@ class Activation:
     @property
     def kind(self) -> ActivationKind:
         return KINDS[self.name]
+
+    @property
+    def flops(self) -> int:
+        """FLOPs per element; gelu's tanh form costs more than its erf form."""
+        if self.name == "gelu" and self.argument:
+            return 9  # cube, scale, add x, scale, tanh, add 1, times x, halve (the cube is 2)
+        return self.kind.flops
 
     @property
     def is_linear(self) -> bool:

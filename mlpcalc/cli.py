@@ -205,6 +205,57 @@ def _terminal_columns() -> int:
 # ---------------------------------------------------------------- commands
 
 
+class SizeDType(StrEnum):
+    float32 = "float32"
+    bfloat16 = "bfloat16"
+    float16 = "float16"
+    int8 = "int8"
+    float64 = "float64"
+
+
+class OptimizerName(StrEnum):  # memory.OPTIMIZERS, as a closed choice for typer (a test checks)
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    adamw = "adamw"
+    rmsprop = "rmsprop"
+    adagrad = "adagrad"
+    nadam = "nadam"
+    adamax = "adamax"
+    lion = "lion"
+    adadelta = "adadelta"
+    ftrl = "ftrl"
+
+
+class ConventionName(StrEnum):  # conventions.CONVENTIONS (a test checks)
+    mlpcalc = "mlpcalc"
+    torchinfo = "torchinfo"
+    fvcore = "fvcore"
+    thop = "thop"
+    ptflops = "ptflops"
+    calflops = "calflops"
+    tf_profiler = "tf-profiler"
+
+
+SizeDTypeOpt = Annotated[
+    SizeDType, typer.Option("--dtype", help="Dtype of the weights: the byte sizes follow it.")
+]
+ConventionOpt = Annotated[
+    ConventionName, typer.Option("--flops-convention", help="Count FLOPs as this tool does (README: rules).")
+]
+MixedOpt = Annotated[
+    bool,
+    typer.Option("--mixed-precision", help="Keras's mixed_float16: float32 weights, float16 activations."),
+]
+
+
+def _check_precision(dtype: SizeDType, mixed_precision: bool) -> None:
+    if mixed_precision and dtype is not SizeDType.float32:
+        raise typer.BadParameter(
+            "mixed precision keeps float32 weights; --dtype says otherwise", param_hint="--dtype"
+        )
+
+
 @app.command(**SPEC_COMMAND)
 @handles_errors
 def summary(
@@ -226,6 +277,19 @@ def summary(
     json_flag: JsonOpt = False,
     name: NameOpt = DEFAULT_NAME,
     batch: BatchOpt = None,
+    costs: Annotated[
+        bool,
+        typer.Option("--costs", help="Add columns: MACs, FLOPs and each layer's share of the parameters."),
+    ] = False,
+    convention: ConventionOpt = ConventionName.mlpcalc,
+    dtype: SizeDTypeOpt = SizeDType.float32,
+    optimizer: Annotated[
+        OptimizerName | None,
+        typer.Option(
+            "--optimizer", help="Add Keras's ` Optimizer params:` line, as after compile(optimizer=...)."
+        ),
+    ] = None,
+    mixed_precision: MixedOpt = False,
 ) -> None:
     """Print what Keras's model.summary() prints for SPEC.
 
@@ -238,29 +302,53 @@ def summary(
       mlpcalc summary "3->2->2->2 relu" --style classic
 
       mlpcalc summary "784->512->10 relu" --json
+
+      mlpcalc summary "784->512->10 relu" --costs --optimizer adam
     """
     chosen = _resolve_format(json_flag, output_format, style, width)
+    _check_precision(dtype, mixed_precision)
+    if style is Style.classic and (costs or optimizer or dtype is not SizeDType.float32):
+        raise typer.BadParameter("tf.keras 2's text has no costs, optimizer or dtype", param_hint="--style")
+    if convention is not ConventionName.mlpcalc and not (costs or chosen is Format.json):
+        raise typer.BadParameter("FLOPs show with --costs or --json", param_hint="--flops-convention")
     model = parse(spec, name=name, batch=batch)
+    opt = optimizer.value if optimizer else None
     if chosen is Format.json:
         from mlpcalc.render.text import to_json
 
-        emit(to_json(model.to_dict(), ascii_only=ascii_only()))
+        document = model.to_dict(
+            dtype=dtype.value, optimizer=opt, mixed_precision=mixed_precision, convention=convention.value
+        )
+        emit(to_json(document, ascii_only=ascii_only()))
     elif chosen is Format.markdown:
         from mlpcalc.render.text import markdown_summary
 
-        emit(markdown_summary(model))
+        emit(markdown_summary(model, dtype.value, opt, convention.value if costs else None))
     elif style is Style.classic:
         from mlpcalc.render.keras import classic_summary
 
         emit(classic_summary(model))
     else:
-        _print_keras_table(model, width)
+        _print_keras_table(model, width, dtype.value, opt, convention.value if costs else None)
 
 
-def _print_keras_table(model: Model, width: int | None) -> None:
+def _print_keras_table(
+    model: Model,
+    width: int | None,
+    dtype: str = "float32",
+    optimizer: str | None = None,
+    costs: str | None = None,
+) -> None:
     from rich.console import Console
 
-    from mlpcalc.render.keras import MAX_WIDTH, MIN_WIDTH, default_width, keras_renderables, render_plain
+    from mlpcalc.render.keras import (
+        MAX_WIDTH,
+        MIN_WIDTH,
+        default_width,
+        keras_renderables,
+        render_plain,
+        table_width,
+    )
 
     columns = _terminal_columns()
     if width is None:
@@ -269,8 +357,8 @@ def _print_keras_table(model: Model, width: int | None) -> None:
         raise typer.BadParameter(
             f"must be from {MIN_WIDTH} to {MAX_WIDTH}, received {width}", param_hint="--width"
         )
-    renderables = keras_renderables(model, width)
-    console_width = max(columns, width)
+    renderables = keras_renderables(model, width, dtype, optimizer, costs)
+    console_width = max(columns, table_width(model, width, costs))
     console = Console(highlight=False, width=console_width)
     if console.is_terminal:  # Keras's colours on a terminal; plain text anywhere else
         for renderable in renderables:
@@ -318,6 +406,53 @@ def variables(
         emit(classic_variables(model))
     else:
         emit(variables_table(model))
+
+
+@app.command(**SPEC_COMMAND)
+@handles_errors
+def costs(
+    spec: SpecArg,
+    batch: BatchOpt = None,
+    dtype: SizeDTypeOpt = SizeDType.float32,
+    optimizer: Annotated[
+        OptimizerName, typer.Option("--optimizer", help="Optimizer whose states training keeps.")
+    ] = OptimizerName.adam,
+    mixed_precision: MixedOpt = False,
+    convention: ConventionOpt = ConventionName.mlpcalc,
+    json_flag: JsonOpt = False,
+    name: NameOpt = DEFAULT_NAME,
+) -> None:
+    """Compute and memory of SPEC: MACs, FLOPs (as each tool counts them), inference and training memory.
+
+    Costs are per sample, and per batch with --batch; training memory is for one step
+    on a batch: weights, gradients, optimizer states and the activations kept for the
+    backward pass.
+
+    Examples:
+
+      mlpcalc costs "784->512->10 relu"
+
+      mlpcalc costs "784->512->10 relu" --batch 32 --optimizer sgd --dtype bfloat16
+
+      mlpcalc costs "20x16->32:gelu->bn->8:softmax" --flops-convention fvcore --mixed-precision --json
+    """
+    _check_precision(dtype, mixed_precision)
+    from mlpcalc.memory import memory_report
+    from mlpcalc.render.costs import costs_text
+    from mlpcalc.render.text import to_json
+
+    model = parse(spec, name=name, batch=batch)
+    if json_flag:
+        document = model.to_dict(
+            dtype=dtype.value,
+            optimizer=optimizer.value,
+            mixed_precision=mixed_precision,
+            convention=convention.value,
+        )
+        emit(to_json(document, ascii_only=ascii_only()))
+        return
+    report = memory_report(model, batch or 1, dtype.value, optimizer.value, mixed_precision)
+    emit(costs_text(model, report, convention.value))
 
 
 class DType(StrEnum):

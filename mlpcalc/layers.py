@@ -1,9 +1,14 @@
 """The layers of the spec language: each one's configuration, shape rule and variables.
 
 A layer here is what Keras calls its config plus `compute_output_shape` and the
-variables `build` would create, and nothing else: shapes and sizes come from
-arithmetic, no weights are ever allocated. Shapes are feature shapes, without the
-batch axis; like Keras, every layer acts on the last axis.
+variables `build` would create, and its compute cost at inference: shapes, sizes and
+costs come from arithmetic, no weights are ever allocated. Shapes are feature shapes,
+without the batch axis; like Keras, every layer acts on the last axis, once per
+"position" (the product of the leading dims: 20 for an input of 20x16).
+
+Costs are per sample. MACs count the multiply-accumulates of matrix products alone;
+FLOPs count every arithmetic operation, a multiply-accumulate as two and an exp, log,
+tanh or erf as one (mlpcalc's convention; other tools' are in conventions.py).
 """
 
 from __future__ import annotations
@@ -15,6 +20,11 @@ from typing import ClassVar
 from mlpcalc.activations import LINEAR, Activation, format_number
 
 Shape = tuple[int, ...]
+
+
+def positions(input_shape: Shape) -> int:
+    """How many vectors a layer acting on the last axis sees per sample."""
+    return math.prod(input_shape[:-1])
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,13 @@ class Dense:
         if not self.use_bias:
             return (kernel,)
         return (kernel, VariableShape("bias", (self.units,)))
+
+    def macs(self, input_shape: Shape) -> int:
+        return positions(input_shape) * input_shape[-1] * self.units
+
+    def flops(self, input_shape: Shape) -> int:
+        outputs = positions(input_shape) * self.units
+        return 2 * self.macs(input_shape) + outputs * (self.use_bias + self.activation.flops)
 
     def config(self) -> dict[str, object]:
         return {
@@ -89,6 +106,13 @@ class BatchNormalization:
             VariableShape("moving_variance", channels, trainable=False),
         )
 
+    def macs(self, input_shape: Shape) -> int:
+        return 0
+
+    def flops(self, input_shape: Shape) -> int:
+        # At inference the statistics, gamma and beta fold into one scale and one shift.
+        return 2 * math.prod(input_shape)
+
     def config(self) -> dict[str, object]:
         return {"axis": -1, "momentum": 0.99, "epsilon": 0.001}
 
@@ -108,6 +132,14 @@ class LayerNormalization:
     def variables(self, input_shape: Shape) -> tuple[VariableShape, ...]:
         channels = (input_shape[-1],)
         return (VariableShape("gamma", channels), VariableShape("beta", channels))
+
+    def macs(self, input_shape: Shape) -> int:
+        return 0
+
+    def flops(self, input_shape: Shape) -> int:
+        # Per vector of C: mean (C + 1), centre (C), square (C), variance (C + 1),
+        # epsilon, square root and reciprocal (3), normalise, gamma, beta (3C).
+        return positions(input_shape) * (7 * input_shape[-1] + 5)
 
     def config(self) -> dict[str, object]:
         return {"axis": -1, "epsilon": 0.001}
@@ -133,6 +165,12 @@ class Dropout:
     def variables(self, input_shape: Shape) -> tuple[VariableShape, ...]:
         return ()
 
+    def macs(self, input_shape: Shape) -> int:
+        return 0
+
+    def flops(self, input_shape: Shape) -> int:
+        return 0  # the identity at inference
+
     def config(self) -> dict[str, object]:
         return {"rate": self.rate}
 
@@ -153,6 +191,12 @@ class ActivationLayer:
 
     def variables(self, input_shape: Shape) -> tuple[VariableShape, ...]:
         return ()
+
+    def macs(self, input_shape: Shape) -> int:
+        return 0
+
+    def flops(self, input_shape: Shape) -> int:
+        return math.prod(input_shape) * self.activation.flops
 
     def config(self) -> dict[str, object]:
         return {"activation": self.activation.name, "activation_args": self.activation.arguments}

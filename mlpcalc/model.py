@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from mlpcalc.errors import ModelError
 from mlpcalc.layers import Layer, Shape, VariableShape
@@ -83,6 +84,16 @@ class BuiltLayer:
     def non_trainable_params(self) -> int:
         return self.params - self.trainable_params
 
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates per sample (matrix products only)."""
+        return self.layer.macs(self.input_shape)
+
+    @property
+    def flops(self) -> int:
+        """Arithmetic operations per sample, in mlpcalc's convention (see layers.py)."""
+        return self.layer.flops(self.input_shape)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
@@ -91,6 +102,8 @@ class BuiltLayer:
             "params": self.params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
+            "macs": self.macs,
+            "flops": self.flops,
             **self.layer.config(),
         }
 
@@ -165,27 +178,23 @@ class Model:
         return self.trainable_params + self.non_trainable_params
 
     @property
+    def total_macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def total_flops(self) -> int:
+        return sum(layer.flops for layer in self.layers)
+
+    @property
     def params_bytes(self) -> int:
         """The weights' size in float32, Keras's default dtype."""
         return self.total_params * BYTES_PER_PARAM
 
-    def to_dict(self) -> dict[str, object]:
-        """The `mlpcalc/summary/v1` JSON document."""
-        return {
-            "schema": SUMMARY_SCHEMA,
-            "spec": str(self.spec),
-            "name": self.name,
-            "input_shape": list(self.input_shape),
-            "output_shape": list(self.output_shape),
-            "layers": [layer.to_dict() for layer in self.layers],
-            "total_params": self.total_params,
-            "trainable_params": self.trainable_params,
-            "non_trainable_params": self.non_trainable_params,
-            "dtype": "float32",
-            "params_bytes": self.params_bytes,
-            "trainable_bytes": self.trainable_params * BYTES_PER_PARAM,
-            "non_trainable_bytes": self.non_trainable_params * BYTES_PER_PARAM,
-        }
+    def to_dict(self, **options: Any) -> dict[str, object]:
+        """The `mlpcalc/summary/v1` JSON document; `options` as report.summary_document takes them."""
+        from mlpcalc.report import summary_document  # the report builds on the model, not the reverse
+
+        return summary_document(self, **options)
 
     def variables_to_dict(self) -> dict[str, object]:
         """The `mlpcalc/variables/v1` JSON document."""

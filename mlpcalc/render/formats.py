@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mlpcalc.model import BYTES_PER_PARAM, Model
+from mlpcalc.conventions import CONVENTIONS, layer_count
+from mlpcalc.memory import DTYPE_BYTES, optimizer_bytes, optimizer_params
+from mlpcalc.model import Model
 
 
 def shape_text(shape: tuple[int | None, ...]) -> str:
@@ -20,17 +22,41 @@ def readable_size(size: float) -> str:
     return f"{size:.2f} PB"
 
 
-def _size(count: int) -> float:
+def _size(count: int, item_bytes: int) -> float:
     # Keras sums the bits of each weight and divides by 8 as a float: do the same,
     # so that rounding at the second decimal agrees at every size.
-    return count * BYTES_PER_PARAM * 8 / 8
+    return count * item_bytes * 8 / 8
 
 
-def totals(model: Model) -> list[tuple[str, int, float]]:
-    """The lines under the table: label, parameter count and size in bytes."""
-    trainable, non_trainable = _size(model.trainable_params), _size(model.non_trainable_params)
-    return [
-        ("Total params", model.total_params, trainable + non_trainable),
+def totals(
+    model: Model, dtype: str = "float32", optimizer: str | None = None
+) -> list[tuple[str, int, float]]:
+    """The lines under Keras's table: label, count and bytes; with an optimizer, its line too,
+    as Keras prints them once `compile(optimizer=...)` has built the optimizer."""
+    item = DTYPE_BYTES[dtype]
+    trainable = _size(model.trainable_params, item)
+    non_trainable = _size(model.non_trainable_params, item)
+    lines = [
         ("Trainable params", model.trainable_params, trainable),
         ("Non-trainable params", model.non_trainable_params, non_trainable),
     ]
+    total_count, total_size = model.total_params, trainable + non_trainable
+    if optimizer is not None:
+        count = optimizer_params(model, optimizer)
+        size = optimizer_bytes(model, optimizer, dtype) * 8 / 8
+        lines.append(("Optimizer params", count, size))
+        total_count, total_size = total_count + count, total_size + size
+    return [("Total params", total_count, total_size), *lines]
+
+
+def cost_cells(model: Model, convention: str) -> dict[str, list[str]]:
+    """The cost columns of a table, by header: MACs, FLOPs (in `convention`), share of params."""
+    unit = CONVENTIONS[convention].unit
+    total = model.total_params or 1
+    return {
+        "MACs": [f"{layer.macs:,}" for layer in model.layers],
+        unit if convention == "mlpcalc" else f"{unit} ({convention})": [
+            f"{layer_count(layer, convention):,}" for layer in model.layers
+        ],
+        "% params": [f"{100 * layer.params / total:.1f}%" for layer in model.layers],
+    }

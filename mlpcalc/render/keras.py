@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from mlpcalc.model import BatchShape, Model
-from mlpcalc.render.formats import readable_size, shape_text, totals
+from mlpcalc.render.formats import cost_cells, readable_size, shape_text, totals
 
 KERAS_DEFAULT_WIDTH = 88  # Keras 3 Sequential summary: min(88, terminal columns - 4)
 COLUMN_STOPS = (0.45, 0.80, 1.0)  # where each column ends, as a fraction of the width
@@ -59,30 +59,68 @@ def _bold(text: str) -> str:
     return f"[bold]{text}[/]"
 
 
-def keras_renderables(model: Model, width: int) -> list[RenderableType]:
-    """What Keras 3 passes to `console.print`, in order: title, table, totals."""
+def keras_renderables(
+    model: Model,
+    width: int,
+    dtype: str = "float32",
+    optimizer: str | None = None,
+    costs: str | None = None,
+) -> list[RenderableType]:
+    """What Keras 3 passes to `console.print`, in order: title, table, totals.
+
+    With `costs` (a FLOPs convention), three columns follow Keras's: MACs, FLOPs and the
+    layer's share of the parameters; the table grows by their width.
+    """
     widths = column_widths(width)
     if widths is None:
         raise ValueError(f"a summary needs a width of at least {MIN_WIDTH}")
+    if costs is not None:  # Keras's columns as Keras draws them, then ours, never squeezed
+        widths = drawn_widths(width)
     columns = [
         Column(name, justify=justify, width=column)  # type: ignore[arg-type]
         for name, justify, column in zip(HEADER, JUSTIFY, widths, strict=True)
     ]
-    table = Table(*columns, width=width, show_lines=True)
-    for layer in model.layers:
-        table.add_row(
+    rows = [
+        [
             f"{escape(layer.name)} ([color(33)]{escape(layer.keras_class)}[/])",
             _shape(layer.output_shape),
             _number(f"{layer.params:,}"),
-        )
+        ]
+        for layer in model.layers
+    ]
+    if costs is not None:
+        for header, cells in cost_cells(model, costs).items():
+            columns.append(Column(header, justify="right", width=max(len(header), *map(len, cells))))
+            for row, cell in zip(rows, cells, strict=True):
+                row.append(_number(cell))
+    table = Table(*columns, width=width if costs is None else None, show_lines=True)
+    for row in rows:
+        table.add_row(*row)
     return [
         _bold(f'Model: "{escape(model.name)}"'),
         table,
         *(
             f"{_bold(f' {label}: ')}{_number(f'{count:,}')} ({readable_size(size)})"
-            for label, count, size in totals(model)
+            for label, count, size in totals(model, dtype, optimizer)
         ),
     ]
+
+
+def drawn_widths(width: int) -> list[int]:
+    """The widths rich gives Keras's three columns in a table `width` wide (their nominal
+    widths leave no room for padding and borders, so rich narrows them)."""
+    widths = column_widths(width) or []
+    table = Table(*(Column(name, width=w) for name, w in zip(HEADER, widths, strict=True)), width=width)
+    top = render_plain([table], width).splitlines()[0]
+    return [len(segment) - 2 for segment in top[1:-1].split("┳")]
+
+
+def table_width(model: Model, width: int, costs: str | None) -> int:
+    """How wide the table is drawn: `width`, plus the cost columns (each with its padding and border)."""
+    if costs is None:
+        return width
+    cells = cost_cells(model, costs)
+    return width + sum(max(len(header), *map(len, column)) + 3 for header, column in cells.items())
 
 
 class _Capture(io.StringIO):
@@ -112,9 +150,17 @@ def render_plain(renderables: Sequence[RenderableType], console_width: int, asci
     return buffer.getvalue()
 
 
-def keras_summary(model: Model, width: int = KERAS_DEFAULT_WIDTH, console_width: int | None = None) -> str:
-    """The text of Keras 3's `model.summary(line_length=width)` on a `console_width` terminal."""
-    return render_plain(keras_renderables(model, width), max(console_width or width, width))
+def keras_summary(
+    model: Model,
+    width: int = KERAS_DEFAULT_WIDTH,
+    console_width: int | None = None,
+    dtype: str = "float32",
+    optimizer: str | None = None,
+) -> str:
+    """The text of Keras 3's `model.summary(line_length=width)` on a `console_width` terminal,
+    for variables of `dtype`, after `compile(optimizer=...)` if `optimizer` is given."""
+    renderables = keras_renderables(model, width, dtype, optimizer)
+    return render_plain(renderables, max(console_width or width, width))
 
 
 # ------------------------------------------------------------------ tf.keras 2 (classic)

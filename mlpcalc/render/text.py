@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from mlpcalc.model import Model, Variable
-from mlpcalc.render.formats import readable_size, shape_text, totals
+from mlpcalc.render.formats import cost_cells, readable_size, shape_text, totals
 
 
 def to_json(document: dict[str, object], ascii_only: bool = False) -> str:
@@ -49,18 +49,22 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
-def markdown_summary(model: Model) -> str:
+def markdown_summary(
+    model: Model, dtype: str = "float32", optimizer: str | None = None, costs: str | None = None
+) -> str:
     """A GitHub-flavoured markdown table of the summary, for pull requests and READMEs."""
-    lines = [
-        f'**Model: "{_cell(model.name)}"** `{model.spec}`',
-        "",
-        "| Layer (type) | Output Shape | Param # |",
-        "| :--- | :--- | ---: |",
-    ]
-    for layer in model.layers:
-        lines.append(
-            f"| {layer.name} ({layer.keras_class}) | {shape_text(layer.output_shape)} | {layer.params:,} |"
-        )
+    lines = [f'**Model: "{_cell(model.name)}"** `{model.spec}`', ""]
+    extra = cost_cells(model, costs) if costs is not None else {}
+    headers = ["Layer (type)", "Output Shape", "Param #", *extra]
+    lines.append("| " + " | ".join(headers) + " |")
+    lines.append("| :--- | :--- | " + " | ".join("---:" for _ in headers[2:]) + " |")
+    for index, layer in enumerate(model.layers):
+        cells = [f"{layer.name} ({layer.keras_class})", shape_text(layer.output_shape), f"{layer.params:,}"]
+        cells += [column[index] for column in extra.values()]
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [f"- {label}: {count:,} ({readable_size(size)})" for label, count, size in totals(model)]
+    lines += [
+        f"- {label}: {count:,} ({readable_size(size)})"
+        for label, count, size in totals(model, dtype, optimizer)
+    ]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,72 @@
+"""What `mlpcalc costs` prints: compute per sample and per batch, every tool's FLOPs, and memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mlpcalc.conventions import CONVENTIONS, convention_total
+from mlpcalc.memory import DTYPE_BYTES, OPTIMIZERS, MemoryReport
+from mlpcalc.model import Model
+from mlpcalc.render.formats import readable_size
+
+
+def _rows(rows: Sequence[Sequence[str]], right_from: int = 1) -> list[str]:
+    """Aligned columns, indented: the first `right_from` left-aligned, the rest right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if i >= right_from else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append(("  " + "  ".join(cells)).rstrip())
+    return lines
+
+
+def _flops_label(convention: str) -> str:
+    return "FLOPs" if convention == "mlpcalc" else f"{CONVENTIONS[convention].unit} ({convention})"
+
+
+def costs_text(model: Model, memory: MemoryReport, convention: str) -> str:
+    batch = memory.batch
+    per_batch = batch > 1
+    lines = [f"Costs of {model.spec} ({model.total_params:,} parameters)", "", "Compute"]
+    header = ("", "per sample", f"per batch of {batch:,}") if per_batch else ("", "per sample")
+    compute = [
+        ("MACs (multiply-accumulates)", model.total_macs),
+        (_flops_label(convention), convention_total(model, convention)),
+    ]
+    table: list[tuple[str, ...]] = [header]
+    for label, value in compute:
+        scaled = (
+            model.total_macs * batch
+            if label.startswith("MACs")
+            else convention_total(model, convention, batch)
+        )
+        table.append((label, f"{value:,}", f"{scaled:,}") if per_batch else (label, f"{value:,}"))
+    lines += _rows(table)
+    lines += ["", "FLOPs as each tool counts them (--flops-convention; the README has every rule)"]
+    others = [("tool", "per sample", "unit")] + [
+        (name, f"{convention_total(model, name):,}", spec.unit) for name, spec in CONVENTIONS.items()
+    ]
+    lines += _rows(others, right_from=1)
+    mixed = ", mixed precision" if memory.mixed_precision else ""
+    item = DTYPE_BYTES[memory.dtype]
+    states = OPTIMIZERS[memory.optimizer].states
+    lines += ["", f"Memory ({memory.dtype}{mixed}, batch {batch:,}, {memory.optimizer})"]
+    table = [
+        ("parameters", f"{model.total_params:,} x {item} B", readable_size(memory.params)),
+        (
+            "inference: peak activations",
+            "a layer's input and output",
+            readable_size(memory.inference_activations),
+        ),
+        ("inference: total", "", readable_size(memory.inference)),
+        ("training: weights", "", readable_size(memory.weights)),
+        ("training: gradients", f"{model.trainable_params:,} trainable", readable_size(memory.gradients)),
+        (f"training: optimizer ({states})", "", readable_size(memory.optimizer_states)),
+        ("training: activations for backward", "each layer's input", readable_size(memory.saved_activations)),
+        ("training: total", "", readable_size(memory.training)),
+    ]
+    lines += _rows(table, right_from=2)
+    return "\n".join(line.rstrip() for line in lines) + "\n"

@@ -1,0 +1,176 @@
+"""Compute and memory: hand-computed costs, other tools' figures, Keras's optimizer lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from test_cli import flat, run, schema
+
+from mlpcalc import parse
+from mlpcalc.conventions import CONVENTIONS, convention_total
+from mlpcalc.memory import OPTIMIZERS, memory_report
+from mlpcalc.render.keras import keras_summary
+
+GOLDEN = Path(__file__).parent / "golden"
+FACTS = json.loads((GOLDEN / "flops_facts.json").read_text())
+OPTIMIZER_CASES = json.loads((GOLDEN / "optimizers.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("spec", "macs", "flops"),
+    [
+        # Dense 784->512: 401,408 multiply-adds, twice that in FLOPs, 512 bias adds, 512 ReLUs.
+        ("784->512:relu", [401_408], [2 * 401_408 + 512 + 512]),
+        ("784->512:nobias", [401_408], [2 * 401_408]),
+        # A rank-3 input: 20 positions of 16 features, each through the same Dense.
+        ("20x16->32:gelu", [20 * 16 * 32], [2 * 20 * 16 * 32 + 20 * 32 * (1 + 5)]),
+        ("20x16->32:gelu(tanh)", [20 * 16 * 32], [2 * 20 * 16 * 32 + 20 * 32 * (1 + 9)]),
+        # BatchNormalization folds into a scale and a shift: 2 per element.
+        ("20x32->bn", [0], [2 * 20 * 32]),
+        # LayerNormalization: 7 per element and 5 per vector.
+        ("20x32->ln", [0], [20 * (7 * 32 + 5)]),
+        ("8->dropout(0.5)", [0], [0]),
+        ("8->softmax->sigmoid->tanh->relu", [0, 0, 0, 0], [8 * 5, 8 * 4, 8 * 1, 8 * 1]),
+        ("8->elu->selu->softplus->swish->silu->leaky_relu->linear", [0] * 7, [32, 40, 24, 40, 40, 16, 0]),
+    ],
+)
+def test_hand_computed_costs(spec: str, macs: list[int], flops: list[int]) -> None:
+    model = parse(spec)
+    assert [layer.macs for layer in model.layers] == macs
+    assert [layer.flops for layer in model.layers] == flops
+    assert (model.total_macs, model.total_flops) == (sum(macs), sum(flops))
+
+
+FACT_CASES = [(tool, name) for tool in FACTS["tools"] for name in FACTS["models"]]
+
+
+@pytest.mark.parametrize(("tool", "name"), FACT_CASES, ids=[f"{t}-{m}" for t, m in FACT_CASES])
+def test_each_convention_gives_its_tools_figure(tool: str, name: str) -> None:
+    model = FACTS["models"][name]
+    expected = FACTS["tools"][tool]["totals"][name]
+    assert convention_total(parse(model["spec"]), tool, batch=model["batch"]) == expected
+
+
+def test_every_convention_has_facts() -> None:
+    assert set(CONVENTIONS) - {"mlpcalc"} == set(FACTS["tools"])
+    assert len(FACTS["models"]) >= 16
+
+
+@pytest.mark.parametrize("case", OPTIMIZER_CASES, ids=[c["id"] for c in OPTIMIZER_CASES])
+def test_optimizer_lines_as_keras_prints_them(case: dict[str, Any]) -> None:
+    model = parse(case["spec"])
+    dtype = case.get("dtype", "float32")
+    assert keras_summary(model, 88, 200, dtype, case["optimizer"]) == case["summary_88"]
+    assert keras_summary(model, 76, 80, dtype, case["optimizer"]) == case["summary_76"]
+
+
+def test_every_optimizer_was_checked_against_keras() -> None:
+    assert {case["optimizer"] for case in OPTIMIZER_CASES} >= set(OPTIMIZERS)
+
+
+def test_the_issue_example() -> None:
+    lines = run("summary", "3->2->2->2 relu", "--optimizer", "adam").stdout.splitlines()
+    assert lines[-4:] == [
+        " Total params: 62 (248.00 B)",
+        " Trainable params: 20 (80.00 B)",
+        " Non-trainable params: 0 (0.00 B)",
+        " Optimizer params: 42 (168.00 B)",
+    ]
+
+
+def test_memory_worked_example() -> None:
+    # The README's example: 784->512->10 relu, batch 32, adam, float32.
+    report = memory_report(parse("784->512->10 relu"), batch=32, dtype="float32", optimizer="adam")
+    params = 407_050 * 4
+    assert report.params == params == 1_628_200
+    assert report.inference_activations == 32 * (784 + 512) * 4  # the first layer's input and output
+    assert report.gradients == params
+    assert report.optimizer_states == 2 * 407_050 * 4 + 2 * 4  # two moments, iteration, learning rate
+    assert report.saved_activations == 32 * (784 + 512) * 4  # each Dense's input
+    assert report.training == 2 * params + 3_256_408 + 165_888 == 6_678_696
+
+
+def test_memory_details() -> None:
+    model = parse("10->bn->dropout(0.5)->10:relu")
+    report = memory_report(model, batch=4, dtype="float16", optimizer="sgd")
+    assert report.params == model.total_params * 2
+    assert report.gradients == model.trainable_params * 2  # moving statistics get no gradient
+    assert report.optimizer_states == 2 * 4  # sgd: the iteration and the learning rate alone
+    assert report.saved_activations == 4 * (10 * 2 + 10 * 1 + 10 * 2)  # Dropout keeps a one-byte mask
+    mixed = memory_report(model, batch=4, optimizer="adam", mixed_precision=True)
+    assert mixed.weights == model.total_params * 4
+    assert mixed.inference_activations == 4 * 20 * 2  # float16 activations
+
+
+def test_summary_costs_columns() -> None:
+    lines = run("summary", "20x16->32:gelu->bn->dropout(0.25)->8:softmax", "--costs").stdout.splitlines()
+    assert [cell.strip() for cell in lines[2].split("┃")[1:-1]] == [
+        "Layer (type)", "Output Shape", "Param #", "MACs", "FLOPs", "% params",
+    ]  # fmt: skip
+    assert [cell.strip() for cell in lines[4].split("│")[1:-1]][3:] == ["10,240", "24,320", "58.1%"]
+
+
+def test_summary_costs_keep_kerass_columns() -> None:
+    plain = run("summary", "3->2->2->2 relu").stdout.splitlines()
+    costed = run("summary", "3->2->2->2 relu", "--costs").stdout.splitlines()
+    assert costed[3].startswith(plain[3][:-1])  # Keras's three columns, then ours
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--style", "classic", "--optimizer", "adam"], "has no costs, optimizer or dtype"),
+        (["--flops-convention", "fvcore"], "FLOPs show with --costs or --json"),
+        (["--mixed-precision", "--dtype", "float16"], "mixed precision keeps float32 weights"),
+        (["--optimizer", "sgdd"], "--optimizer"),
+    ],
+)
+def test_summary_cost_options_refused(args: list[str], complaint: str) -> None:
+    result = run("summary", "3->2", *args)
+    assert result.exit_code == 2
+    assert complaint in flat(result.stderr)
+
+
+def test_summary_json_carries_costs_and_memory() -> None:
+    result = run("summary", "784->512->10 relu", "--json", "--batch", "32", "--flops-convention", "ptflops")
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, schema("summary"))
+    assert (document["total_macs"], document["batch_macs"]) == (406_528, 32 * 406_528)
+    assert document["convention_flops"] == 408_074
+    assert document["batch_convention_flops"] == 423_946  # ptflops' own figure for 32 rows
+    assert document["flops_by_convention"]["fvcore"] == 406_528
+    assert document["memory"]["training_bytes"] == 6_678_696
+    assert [layer["macs"] for layer in document["layers"]] == [401_408, 5_120]
+
+
+def test_costs_command() -> None:
+    result = run("costs", "784->512->10 relu", "--batch", "32")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Costs of 784->512:relu->10 (407,050 parameters)"
+    assert lines[4].split() == ["MACs", "(multiply-accumulates)", "406,528", "13,008,896"]
+    assert "  tf-profiler     813,578  float_ops" in lines
+    assert lines[-1].split() == ["training:", "total", "6.37", "MB"]
+
+
+def test_costs_json_is_the_summary_document() -> None:
+    result = run(
+        "costs", "20x16->32:gelu->bn->8:softmax", "--mixed-precision", "--optimizer", "sgd", "--json"
+    )
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, schema("summary"))
+    assert document["memory"]["mixed_precision"] is True
+    assert document["memory"]["optimizer"] == "sgd"
+
+
+def test_cli_choices_agree_with_the_core() -> None:
+    from mlpcalc.cli import ConventionName, OptimizerName, SizeDType
+    from mlpcalc.memory import DTYPE_BYTES
+
+    assert [o.value for o in OptimizerName] == list(OPTIMIZERS)
+    assert [c.value for c in ConventionName] == list(CONVENTIONS)
+    assert {d.value for d in SizeDType} == set(DTYPE_BYTES)
