@@ -43,12 +43,14 @@ OPTIMIZERS = {
     "ftrl": lambda: "ftrl",
 }
 CASES = [
-    *({"id": f"seed_{name}", "spec": "3->2->2->2 relu", "model": SEED, "optimizer": name} for name in OPTIMIZERS),
+    *({"id": f"seed_{name}", "spec": "3->2->2->2 relu", "model": SEED, "optimizer": name}
+      for name in OPTIMIZERS),
     {"id": "bn_adam", "spec": "64->256:nobias->bn->relu->10", "model": BN, "optimizer": "adam"},
     {"id": "bn_momentum", "spec": "64->256:nobias->bn->relu->10", "model": BN, "optimizer": "momentum"},
     {"id": "rank3_rmsprop", "spec": "20x16->32:gelu->bn->dropout(0.25)->ln->8:softmax", "model": RANK3,
      "optimizer": "rmsprop"},
-    {"id": "seed_adam_float16", "spec": "3->2->2->2 relu", "model": SEED, "optimizer": "adam", "dtype": "float16"},
+    {"id": "seed_adam_float16", "spec": "3->2->2->2 relu", "model": SEED, "optimizer": "adam",
+     "dtype": "float16"},
     {"id": "bn_sgd_bfloat16", "spec": "64->256:nobias->bn->relu->10", "model": BN, "optimizer": "sgd",
      "dtype": "bfloat16"},
     {"id": "seed_adagrad_float64", "spec": "3->2->2->2 relu", "model": SEED, "optimizer": "adagrad",
