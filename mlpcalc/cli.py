@@ -51,7 +51,7 @@ class Format(StrEnum):
     json = "json"
 
 
-SPEC_HELP = "The model, e.g. '784->512->10 relu' (see the README for the language)."
+SPEC_HELP = "The model, e.g. '784->512->10 relu'; '-' reads it from stdin, '@FILE' from a file."
 
 
 class SpecCommand(TyperCommand):
@@ -77,7 +77,25 @@ class SpecCommand(TyperCommand):
         return super().parse_args(ctx, args)
 
 
-SpecArg = Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC")]
+def read_spec(value: str | None) -> str | None:
+    """A spec as given, or read from stdin ("-") or from a file ("@path")."""
+    if value == "-":
+        return sys.stdin.read().strip()
+    if value is not None and value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            return path.read_text().strip()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise typer.BadParameter(
+                f"cannot read the spec from {path}: {reason}", param_hint="SPEC"
+            ) from None
+    return value
+
+
+SpecArg = Annotated[
+    str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC", callback=read_spec)
+]
 SPEC_COMMAND: dict[str, Any] = {"cls": SpecCommand, "context_settings": {"ignore_unknown_options": True}}
 NameOpt = Annotated[str, typer.Option("--name", help="Model name, as Sequential(name=...).")]
 BatchOpt = Annotated[
@@ -453,6 +471,134 @@ def costs(
         return
     report = memory_report(model, batch or 1, dtype.value, optimizer.value, mixed_precision)
     emit(costs_text(model, report, convention.value))
+
+
+@app.command(**SPEC_COMMAND)
+@handles_errors
+def check(
+    spec: Annotated[
+        str | None,
+        typer.Argument(
+            help="A spec to check inline; without it, every model of the config file.",
+            show_default=False,
+            metavar="[SPEC]",
+            callback=read_spec,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Budget file: pyproject.toml or mlpcalc.toml. [default: found upwards]"
+        ),
+    ] = None,
+    params: Annotated[str | None, typer.Option("--params", help="Exact parameter count.")] = None,
+    max_params: Annotated[
+        str | None, typer.Option("--max-params", help="At most this many parameters.")
+    ] = None,
+    max_trainable_params: Annotated[
+        str | None, typer.Option("--max-trainable-params", help="At most this many trainable parameters.")
+    ] = None,
+    output_shape: Annotated[
+        str | None, typer.Option("--output-shape", help="Output shape without the batch: 10 or 20x8.")
+    ] = None,
+    max_weights_bytes: Annotated[
+        str | None, typer.Option("--max-weights-bytes", help='Weights size: bytes or "2 MiB", "1.5 GB".')
+    ] = None,
+    max_macs: Annotated[str | None, typer.Option("--max-macs", help="MACs for the batch.")] = None,
+    max_flops: Annotated[
+        str | None, typer.Option("--max-flops", help="FLOPs for the batch (--flops-convention).")
+    ] = None,
+    max_training_bytes: Annotated[
+        str | None,
+        typer.Option("--max-training-bytes", help="Memory of a training step (--batch, --optimizer)."),
+    ] = None,
+    max_inference_bytes: Annotated[
+        str | None, typer.Option("--max-inference-bytes", help="Memory of inference on the batch.")
+    ] = None,
+    batch: BatchOpt = None,
+    optimizer: Annotated[
+        OptimizerName | None,
+        typer.Option("--optimizer", help="Optimizer for --max-training-bytes. [default: adam]"),
+    ] = None,
+    dtype: SizeDTypeOpt = SizeDType.float32,
+    convention: ConventionOpt = ConventionName.mlpcalc,
+    json_flag: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code tells.")] = False,
+) -> None:
+    """Check models against budgets: exit 0 when all hold, 1 when any fails, 2 when the budgets are wrong.
+
+    Budgets live in pyproject.toml under [tool.mlpcalc.models.NAME], or in mlpcalc.toml
+    under [models.NAME] (see the README); or give one spec and its limits inline.
+
+    Examples:
+
+      mlpcalc check
+
+      mlpcalc check --config budgets/mlpcalc.toml --json
+
+      mlpcalc check "784->512->10 relu" --params 407050 --max-params 1e6 --output-shape 10
+    """
+    from mlpcalc.budgets import LIMITS, find_config, load_budgets, make_budget
+    from mlpcalc.budgets import check as check_budget
+    from mlpcalc.render.check import check_document, check_text, github_annotations
+    from mlpcalc.render.text import to_json
+
+    given = {
+        "params": params,
+        "max_params": max_params,
+        "max_trainable_params": max_trainable_params,
+        "output_shape": output_shape,
+        "max_weights_bytes": max_weights_bytes,
+        "max_macs": max_macs,
+        "max_flops": max_flops,
+        "max_training_bytes": max_training_bytes,
+        "max_inference_bytes": max_inference_bytes,
+    }
+    limits = {key: value for key, value in given.items() if value is not None}
+    if quiet and json_flag:
+        raise typer.BadParameter("it prints nothing, so --json means nothing", param_hint="--quiet")
+    if spec is None:
+        if limits or batch or optimizer:
+            raise typer.BadParameter("limits given inline need a SPEC to check", param_hint="SPEC")
+        path = config or find_config(Path.cwd())
+        if path is None:
+            raise typer.BadParameter(
+                "no mlpcalc.toml, nor pyproject.toml with [tool.mlpcalc], here or above: give --config",
+                param_hint="--config",
+            )
+        source = os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+        budgets = load_budgets(Path(source))
+    else:
+        if config is not None:
+            raise typer.BadParameter("a SPEC is checked inline, not against --config", param_hint="--config")
+        values: dict[str, object] = {"spec": spec, **{k: _inline_value(k, v) for k, v in limits.items()}}
+        values |= {"batch": batch or 1, "optimizer": (optimizer or OptimizerName.adam).value}
+        values |= {"dtype": dtype.value, "flops_convention": convention.value}
+        budgets = [make_budget("inline", values)]
+        source = "inline"
+        if not any(key in values for key in LIMITS):
+            raise typer.BadParameter("nothing to check: give a limit such as --max-params", param_hint="SPEC")
+    results = [(budget, *check_budget(budget)) for budget in budgets]
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        sys.stderr.write(github_annotations(results))
+    failed = any(not outcome.ok for _, _, outcomes in results for outcome in outcomes)
+    if json_flag:
+        emit(to_json(check_document(results, source), ascii_only=ascii_only()))
+    elif not quiet:
+        emit(check_text(results, source))
+    if failed:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+def _inline_value(key: str, value: str) -> object:
+    """Inline limits arrive as text: 1e6 is a number, 20x8 a shape, "2 MiB" stays a size."""
+    if key == "output_shape":
+        parts = re.split(r"[x×, ]+", value.strip())
+        return [int(part) if part.isdigit() else part for part in parts]
+    try:
+        return float(value) if any(c in value for c in ".eE") else int(value.replace("_", ""))
+    except ValueError:
+        return value
 
 
 class DType(StrEnum):
