@@ -601,6 +601,50 @@ def _inline_value(key: str, value: str) -> object:
         return value
 
 
+@app.command(**SPEC_COMMAND)
+@handles_errors
+def diff(
+    spec_a: Annotated[str, typer.Argument(help="The first model.", metavar="SPEC_A", callback=read_spec)],
+    spec_b: Annotated[str, typer.Argument(help="The second model.", metavar="SPEC_B", callback=read_spec)],
+    batch: BatchOpt = None,
+    dtype: SizeDTypeOpt = SizeDType.float32,
+    optimizer: Annotated[
+        OptimizerName, typer.Option("--optimizer", help="Optimizer for the training memory.")
+    ] = OptimizerName.adam,
+    json_flag: JsonOpt = False,
+) -> None:
+    """Compare two models layer by layer and in total: shapes, params, MACs, FLOPs, memory.
+
+    Layers are matched as lines in a text diff: + added in B, - removed, ~ changed.
+
+    Examples:
+
+      mlpcalc diff "784->512->10 relu" "784->1024->10 relu"
+
+      mlpcalc diff "784->512->10 relu" "784->512->bn->10 relu" --batch 64 --json
+    """
+    if spec_a is None or spec_b is None:  # read_spec passes a given value through
+        raise typer.BadParameter("two specs are needed", param_hint="SPEC_B")
+    from mlpcalc.compare import diff_document, pair_layers, totals
+    from mlpcalc.render.diff import diff_text
+    from mlpcalc.render.text import to_json
+
+    a, b = parse(spec_a, batch=batch), parse(spec_b, batch=batch)
+    rows = batch or 1
+    if json_flag:
+        emit(to_json(diff_document(a, b, rows, dtype.value, optimizer.value), ascii_only=ascii_only()))
+        return
+    figures = {
+        side: totals(model, rows, dtype.value, optimizer.value) for side, model in (("a", a), ("b", b))
+    }
+    merged = {
+        key: {"a": figures["a"][key], "b": figures["b"][key], "delta": figures["b"][key] - figures["a"][key]}
+        for key in figures["a"]
+    }
+    setting = f"batch {rows:,}, {dtype.value}, {optimizer.value}"
+    emit(diff_text(str(a.spec), str(b.spec), pair_layers(a, b), merged, setting))
+
+
 class DType(StrEnum):
     float32 = "float32"
     float64 = "float64"
