@@ -38,7 +38,8 @@ def _aligned(rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
     lines = []
     for row in rows:
         cells = [
-            cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
     return lines
@@ -62,7 +63,7 @@ def diff_text(a: str, b: str, rows: list[Row], totals: dict[str, dict[str, int]]
     summary: list[tuple[str, ...]] = [("", "A", "B", "change")]
     for key, values in totals.items():
         as_bytes = key in BYTES
-        before, after = _figure(values["a"], as_bytes), _figure(values["b"], as_bytes)
-        summary.append((LABELS[key], before, after, _delta(values["delta"], values["a"], as_bytes)))
+        shown = (_figure(values["a"], as_bytes), _figure(values["b"], as_bytes))
+        summary.append((LABELS[key], *shown, _delta(values["delta"], values["a"], as_bytes)))
     lines += ["  " + line for line in _aligned(summary, right={1, 2})]
     return "\n".join(lines) + "\n"
