@@ -538,7 +538,7 @@ def check(
 
       mlpcalc check "784->512->10 relu" --params 407050 --max-params 1e6 --output-shape 10
     """
-    from mlpcalc.budgets import LIMITS, find_config, load_budgets, make_budget
+    from mlpcalc.budgets import find_config, load_budgets, make_budget
     from mlpcalc.budgets import check as check_budget
     from mlpcalc.render.check import check_document, check_text, github_annotations
     from mlpcalc.render.text import to_json
@@ -571,13 +571,13 @@ def check(
     else:
         if config is not None:
             raise typer.BadParameter("a SPEC is checked inline, not against --config", param_hint="--config")
+        if not limits:
+            raise typer.BadParameter("nothing to check: give a limit such as --max-params", param_hint="SPEC")
         values: dict[str, object] = {"spec": spec, **{k: _inline_value(k, v) for k, v in limits.items()}}
         values |= {"batch": batch or 1, "optimizer": (optimizer or OptimizerName.adam).value}
         values |= {"dtype": dtype.value, "flops_convention": convention.value}
         budgets = [make_budget("inline", values)]
         source = "inline"
-        if not any(key in values for key in LIMITS):
-            raise typer.BadParameter("nothing to check: give a limit such as --max-params", param_hint="SPEC")
     results = [(budget, *check_budget(budget)) for budget in budgets]
     if os.environ.get("GITHUB_ACTIONS") == "true":
         sys.stderr.write(github_annotations(results))
