@@ -223,7 +223,7 @@ def _terminal_columns() -> int:
 # ---------------------------------------------------------------- commands
 
 
-class SizeDType(StrEnum):
+class SizeDType(StrEnum):  # memory.DTYPE_BYTES, as a closed choice for typer (a test checks)
     float32 = "float32"
     bfloat16 = "bfloat16"
     float16 = "float16"
@@ -231,7 +231,7 @@ class SizeDType(StrEnum):
     float64 = "float64"
 
 
-class OptimizerName(StrEnum):  # memory.OPTIMIZERS, as a closed choice for typer (a test checks)
+class OptimizerName(StrEnum):  # memory.OPTIMIZERS (a test checks)
     sgd = "sgd"
     momentum = "momentum"
     adam = "adam"
@@ -256,7 +256,7 @@ class ConventionName(StrEnum):  # conventions.CONVENTIONS (a test checks)
 
 
 SizeDTypeOpt = Annotated[
-    SizeDType, typer.Option("--dtype", help="Dtype of the weights: the byte sizes follow it.")
+    SizeDType, typer.Option("--dtype", help="Dtype of weights and activations: the byte sizes follow it.")
 ]
 ConventionOpt = Annotated[
     ConventionName, typer.Option("--flops-convention", help="Count FLOPs as this tool does (README: rules).")
@@ -267,10 +267,11 @@ MixedOpt = Annotated[
 ]
 
 
-def _check_precision(dtype: SizeDType, mixed_precision: bool) -> None:
-    if mixed_precision and dtype is not SizeDType.float32:
+def _check_precision(dtype: str, mixed_precision: bool) -> None:
+    if mixed_precision and dtype != "float32":
         raise typer.BadParameter(
-            "mixed precision keeps float32 weights; --dtype says otherwise", param_hint="--dtype"
+            f"mixed precision keeps float32 weights, received --dtype {dtype}: drop one of the two",
+            param_hint="--dtype",
         )
 
 
@@ -325,29 +326,49 @@ def summary(
     """
     chosen = _resolve_format(json_flag, output_format, style, width)
     _check_precision(dtype, mixed_precision)
-    if style is Style.classic and (costs or optimizer or dtype is not SizeDType.float32):
+    if style is Style.classic and (costs or optimizer or dtype != "float32" or mixed_precision):
         raise typer.BadParameter("tf.keras 2's text has no costs, optimizer or dtype", param_hint="--style")
-    if convention is not ConventionName.mlpcalc and not (costs or chosen is Format.json):
-        raise typer.BadParameter("FLOPs show with --costs or --json", param_hint="--flops-convention")
+    if convention != "mlpcalc" and not (costs or chosen is Format.json):
+        raise typer.BadParameter(
+            f"received {convention}, but FLOPs show only with --costs or --json",
+            param_hint="--flops-convention",
+        )
+    if costs and chosen is Format.json:
+        raise typer.BadParameter("the JSON always carries the costs", param_hint="--costs")
+    if mixed_precision and optimizer is None and chosen is not Format.json:
+        raise typer.BadParameter(
+            "in a table it changes only the optimizer's line: add --optimizer", param_hint="--mixed-precision"
+        )
+    if optimizer is not None and dtype == "int8":
+        raise typer.BadParameter(
+            "Keras cannot build int8 layers to compile: int8 sizes the weights only", param_hint="--optimizer"
+        )
     model = parse(spec, name=name, batch=batch)
     opt = optimizer.value if optimizer else None
     if chosen is Format.json:
         from mlpcalc.render.text import to_json
+        from mlpcalc.report import summary_document
 
-        document = model.to_dict(
-            dtype=dtype.value, optimizer=opt, mixed_precision=mixed_precision, convention=convention.value
+        document = summary_document(
+            model,
+            dtype=dtype.value,
+            optimizer=opt,
+            mixed_precision=mixed_precision,
+            convention=convention.value,
         )
         emit(to_json(document, ascii_only=ascii_only()))
     elif chosen is Format.markdown:
         from mlpcalc.render.text import markdown_summary
 
-        emit(markdown_summary(model, dtype.value, opt, convention.value if costs else None))
+        emit(markdown_summary(model, dtype.value, opt, convention.value if costs else None, mixed_precision))
     elif style is Style.classic:
         from mlpcalc.render.keras import classic_summary
 
         emit(classic_summary(model))
     else:
-        _print_keras_table(model, width, dtype.value, opt, convention.value if costs else None)
+        _print_keras_table(
+            model, width, dtype.value, opt, convention.value if costs else None, mixed_precision
+        )
 
 
 def _print_keras_table(
@@ -356,6 +377,7 @@ def _print_keras_table(
     dtype: str = "float32",
     optimizer: str | None = None,
     costs: str | None = None,
+    mixed_precision: bool = False,
 ) -> None:
     from rich.console import Console
 
@@ -375,7 +397,7 @@ def _print_keras_table(
         raise typer.BadParameter(
             f"must be from {MIN_WIDTH} to {MAX_WIDTH}, received {width}", param_hint="--width"
         )
-    renderables = keras_renderables(model, width, dtype, optimizer, costs)
+    renderables = keras_renderables(model, width, dtype, optimizer, costs, mixed_precision)
     console_width = max(columns, table_width(model, width, costs))
     console = Console(highlight=False, width=console_width)
     if console.is_terminal:  # Keras's colours on a terminal; plain text anywhere else
@@ -458,10 +480,12 @@ def costs(
     from mlpcalc.memory import memory_report
     from mlpcalc.render.costs import costs_text
     from mlpcalc.render.text import to_json
+    from mlpcalc.report import summary_document
 
     model = parse(spec, name=name, batch=batch)
     if json_flag:
-        document = model.to_dict(
+        document = summary_document(
+            model,
             dtype=dtype.value,
             optimizer=optimizer.value,
             mixed_precision=mixed_precision,
@@ -538,8 +562,8 @@ def check(
 
       mlpcalc check "784->512->10 relu" --params 407050 --max-params 1e6 --output-shape 10
     """
-    from mlpcalc.budgets import find_config, load_budgets, make_budget
     from mlpcalc.budgets import check as check_budget
+    from mlpcalc.budgets import find_config, load_budgets, make_budget
     from mlpcalc.render.check import check_document, check_text, github_annotations
     from mlpcalc.render.text import to_json
 

@@ -3,7 +3,7 @@
 Each tool counts something else: a multiply-add as one op or two, bias adds or not,
 activations or not, the positions of a rank-3 input or not. The rules below were read from
 each tool's source and checked against what the tool reports for the same models
-(tests/golden/flops_facts.json, recorded by tests/golden/record_flops.py). For one layer a
+(tests/golden/flops_facts.json, recorded by the scripts in tests/golden/flops/). For one layer a
 rule gives two numbers: what scales with the batch, and what does not (ptflops divides its
 module hooks' counts by the batch but not its functional ones).
 """
@@ -25,7 +25,7 @@ class Shapes:
     """What the rules need to know of a layer: P positions, I inputs, C outputs, E = P x C."""
 
     kind: str  # Keras class
-    activation: str | None  # the activation's name (gelu(tanh) as "gelu_tanh"), if any
+    activation: str | None  # its name; "gelu_tanh" for gelu(tanh), "elu_scaled" for elu(alpha != 1)
     positions: int
     inputs: int
     outputs: int
@@ -43,17 +43,13 @@ Rule = Callable[[Shapes], tuple[int, int]]  # (scales with the batch, does not)
 class Convention:
     name: str
     unit: str
-    rule: Rule
+    rule: Rule | None  # None: mlpcalc's own, each layer's flops()
     summary: str
 
 
 def _activation(counts: dict[str, int], default: int = 0) -> Callable[[Shapes], int]:
     """Elements times a per-activation factor (most tools count most activations as 0)."""
     return lambda s: s.elements * counts.get(s.activation or "linear", default)
-
-
-def _mlpcalc(s: Shapes) -> tuple[int, int]:
-    raise NotImplementedError  # mlpcalc's own rule is each layer's flops(), see convention_total
 
 
 def _torchinfo(s: Shapes) -> tuple[int, int]:
@@ -80,8 +76,10 @@ def _thop(s: Shapes) -> tuple[int, int]:
 
 # ptflops' module hooks count once per sample; its patched torch.nn.functional calls count
 # every row of the batch. ReLU and GELU go through both, so they count twice.
-PTFLOPS_MODULE = {"relu": 1, "gelu": 1, "gelu_tanh": 1, "elu": 1, "leaky_relu": 1}
-PTFLOPS_FUNCTIONAL = {"relu": 1, "gelu": 1, "gelu_tanh": 1, "elu": 1, "silu": 1, "swish": 1, "softmax": 1}
+PTFLOPS_MODULE = {"relu": 1, "gelu": 1, "gelu_tanh": 1, "elu": 1, "elu_scaled": 1, "leaky_relu": 1}
+PTFLOPS_FUNCTIONAL = {
+    "relu": 1, "gelu": 1, "gelu_tanh": 1, "elu": 1, "elu_scaled": 1, "silu": 1, "swish": 1, "softmax": 1,
+}  # fmt: skip
 
 
 def _ptflops(s: Shapes) -> tuple[int, int]:
@@ -115,8 +113,9 @@ def _calflops(s: Shapes) -> tuple[int, int]:
 
 
 # The TF profiler counts only ops with registered statistics (Mul, Add, Neg, ...): relu,
-# sigmoid, tanh, elu, selu, softplus and leaky_relu are single ops without, so 0.
-TF_ACTIVATIONS = {"gelu": 4, "gelu_tanh": 7, "silu": 2, "swish": 2, "softmax": 5}
+# sigmoid, tanh, elu, selu, softplus and leaky_relu are single ops without, so 0; Keras
+# builds elu with alpha != 1 from Greater, Mul and Select, which count 2.
+TF_ACTIVATIONS = {"gelu": 4, "gelu_tanh": 7, "silu": 2, "swish": 2, "softmax": 5, "elu_scaled": 2}
 
 
 def _tf_profiler(s: Shapes) -> tuple[int, int]:
@@ -133,9 +132,7 @@ def _tf_profiler(s: Shapes) -> tuple[int, int]:
 CONVENTIONS = {
     convention.name: convention
     for convention in (
-        Convention(
-            "mlpcalc", "FLOPs", _mlpcalc, "every operation; a multiply-add is 2; activations by formula"
-        ),
+        Convention("mlpcalc", "FLOPs", None, "every operation; a multiply-add is 2; activations by formula"),
         Convention("torchinfo", "mult-adds", _torchinfo, "parameters x batch; positions not counted"),
         Convention("fvcore", "flops", _fvcore, "a multiply-add is 1; no bias; activations 0"),
         Convention("thop", "MACs", _thop, "a multiply-add is 1; no bias; only softmax among activations"),
@@ -152,33 +149,57 @@ def shapes(layer: BuiltLayer) -> Shapes:
     activation = getattr(layer.layer, "activation", None)
     name = None
     if activation is not None:
-        name = "gelu_tanh" if activation.name == "gelu" and activation.argument else activation.name
+        name = activation.name
+        if name == "gelu" and activation.argument:
+            name = "gelu_tanh"
+        elif name == "elu" and activation.argument != 1.0:
+            name = "elu_scaled"
     features = layer.input_shape
     return Shapes(
         kind=layer.keras_class,
         activation=name,
         positions=positions(features),
         inputs=features[-1],
-        outputs=layer.output_shape[-1] or 0,
+        outputs=layer.layer.output_shape(features)[-1],
         bias=bool(getattr(layer.layer, "use_bias", False)),
     )
 
 
+def _split(layer: BuiltLayer, name: str) -> tuple[int, int]:
+    """One layer's count under convention `name`: (scales with the batch, does not)."""
+    rule = CONVENTIONS[name].rule
+    return (layer.flops, 0) if rule is None else rule(shapes(layer))
+
+
 def convention_total(model: Model, name: str, batch: int = 1) -> int:
     """What the tool `name` reports for `model` run on `batch` samples."""
-    if name == "mlpcalc":
-        return model.total_flops * batch
-    rule = CONVENTIONS[name].rule
-    total = 0
-    for layer in model.layers:
-        scaled, fixed = rule(shapes(layer))
-        total += scaled * batch + fixed
-    return total
+    parts = [_split(layer, name) for layer in model.layers]
+    return sum(scaled * batch + fixed for scaled, fixed in parts)
 
 
 def layer_count(layer: BuiltLayer, name: str) -> int:
     """One layer's count per sample under convention `name`."""
-    if name == "mlpcalc":
-        return layer.flops
-    scaled, fixed = CONVENTIONS[name].rule(shapes(layer))
-    return scaled + fixed
+    return sum(_split(layer, name))
+
+
+@dataclass(frozen=True)
+class Compute:
+    """A model's compute per sample and for a batch: MACs, and FLOPs as one convention counts."""
+
+    convention: str
+    batch: int
+    macs: int
+    flops: int
+    batch_macs: int
+    batch_flops: int
+
+
+def compute(model: Model, convention: str = "mlpcalc", batch: int = 1) -> Compute:
+    return Compute(
+        convention=convention,
+        batch=batch,
+        macs=model.total_macs,
+        flops=convention_total(model, convention),
+        batch_macs=model.total_macs * batch,
+        batch_flops=convention_total(model, convention, batch),
+    )

@@ -9,7 +9,6 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from mlpcalc.errors import ModelError
 from mlpcalc.layers import Layer, Shape, VariableShape
@@ -190,11 +189,11 @@ class Model:
         """The weights' size in float32, Keras's default dtype."""
         return self.total_params * BYTES_PER_PARAM
 
-    def to_dict(self, **options: Any) -> dict[str, object]:
-        """The `mlpcalc/summary/v1` JSON document; `options` as report.summary_document takes them."""
-        from mlpcalc.report import summary_document  # the report builds on the model, not the reverse
+    def to_dict(self) -> dict[str, object]:
+        """The `mlpcalc/summary/v1` JSON document, with the defaults of `report.summary_document`."""
+        from mlpcalc.report import summary_document  # the report builds on the model: import it late
 
-        return summary_document(self, **options)
+        return summary_document(self)
 
     def variables_to_dict(self) -> dict[str, object]:
         """The `mlpcalc/variables/v1` JSON document."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlpcalc.conventions import CONVENTIONS, convention_total, layer_count
+from mlpcalc.conventions import CONVENTIONS, compute, convention_total, layer_count
 from mlpcalc.memory import DTYPE_BYTES, memory_report, optimizer_params
 from mlpcalc.model import SUMMARY_SCHEMA, Model
 
@@ -19,6 +19,7 @@ def summary_document(
     has a fixed batch; training memory assumes Adam unless `optimizer` says otherwise."""
     item = DTYPE_BYTES[dtype]
     batch = model.batch or 1
+    figures = compute(model, convention, batch)
     document: dict[str, object] = {
         "schema": SUMMARY_SCHEMA,
         "spec": str(model.spec),
@@ -38,17 +39,17 @@ def summary_document(
         "total_macs": model.total_macs,
         "total_flops": model.total_flops,
         "flops_convention": convention,
-        "convention_flops": convention_total(model, convention, batch=1),
+        "convention_flops": figures.flops,
         "convention_unit": CONVENTIONS[convention].unit,
         "flops_by_convention": {name: convention_total(model, name, batch=1) for name in CONVENTIONS},
     }
     if model.batch is not None:
-        document["batch_macs"] = model.total_macs * model.batch
+        document["batch_macs"] = figures.batch_macs
         document["batch_flops"] = model.total_flops * model.batch
-        document["batch_convention_flops"] = convention_total(model, convention, batch=model.batch)
+        document["batch_convention_flops"] = figures.batch_flops
     if optimizer is not None:
         document["optimizer"] = optimizer
-        document["optimizer_params"] = optimizer_params(model, optimizer)
+        document["optimizer_params"] = optimizer_params(model, optimizer, mixed_precision)
     report = memory_report(model, batch, dtype, optimizer or "adam", mixed_precision)
     document["memory"] = report.to_dict()
     return document

@@ -67,23 +67,23 @@ def describe() -> Cli:
 
 def bash(cli: Cli) -> str:
     cases = "\n".join(
-        f"        {opt}) COMPREPLY=( $(compgen -W \"{' '.join(values)}\" -- \"$cur\") ); return ;;"
+        f'        {opt}) COMPREPLY=( $(compgen -W "{" ".join(values)}" -- "$cur") ); return ;;'
         for opt, values in cli.choices.items()
     )
-    commands = "\n".join(f"        {c.name}) opts=\"{' '.join(c.options)}\" ;;" for c in cli.commands)
+    commands = "\n".join(f'        {c.name}) opts="{" ".join(c.options)}" ;;' for c in cli.commands)
     return f"""# {HEADER}
 # Install: source this file from ~/.bashrc, or copy it to /etc/bash_completion.d/mlpcalc
 _mlpcalc() {{
     local cur="${{COMP_WORDS[COMP_CWORD]}}"
     local prev="${{COMP_WORDS[COMP_CWORD-1]}}"
-    local commands="{' '.join(c.name for c in cli.commands)}"
+    local commands="{" ".join(c.name for c in cli.commands)}"
     if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=( $(compgen -W "$commands {' '.join(cli.global_options)}" -- "$cur") )
+        COMPREPLY=( $(compgen -W "$commands {" ".join(cli.global_options)}" -- "$cur") )
         return
     fi
     case "${{COMP_WORDS[1]}}:$prev" in
 {cases}
-        {'|'.join('*:' + opt for opt in cli.file_options)}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        {"|".join("*:" + opt for opt in cli.file_options)}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
     esac
     local opts=""
     case "${{COMP_WORDS[1]}}" in
@@ -92,7 +92,7 @@ _mlpcalc() {{
     if [[ "$cur" == -* ]]; then
         COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
     else
-        COMPREPLY=( $(compgen -W "{' '.join(SPEC_WORDS)}" -- "$cur") )
+        COMPREPLY=( $(compgen -W "{" ".join(SPEC_WORDS)}" -- "$cur") )
     fi
 }}
 complete -o default -F _mlpcalc mlpcalc
@@ -101,7 +101,9 @@ complete -o default -F _mlpcalc mlpcalc
 
 def zsh(cli: Cli) -> str:
     described = "\n".join(f"    '{c.name}:{c.help.replace(chr(39), '')}'" for c in cli.commands)
-    cases = "\n".join(f"    {opt}) compadd -- {' '.join(values)}; return ;;" for opt, values in cli.choices.items())
+    cases = "\n".join(
+        f"    {opt}) compadd -- {' '.join(values)}; return ;;" for opt, values in cli.choices.items()
+    )
     commands = "\n".join(f"    {c.name}) opts=({' '.join(c.options)}) ;;" for c in cli.commands)
     return f"""#compdef mlpcalc
 # {HEADER}
@@ -113,12 +115,12 @@ _mlpcalc() {{
   )
   if (( CURRENT == 2 )); then
     _describe 'command' commands
-    compadd -- {' '.join(cli.global_options)}
+    compadd -- {" ".join(cli.global_options)}
     return
   fi
   case ${{words[2]}}:${{words[CURRENT-1]}} in
 {cases}
-    {'|'.join('*:' + opt for opt in cli.file_options)}) _files; return ;;
+    {"|".join("*:" + opt for opt in cli.file_options)}) _files; return ;;
   esac
   case ${{words[2]}} in
 {commands}
@@ -126,7 +128,7 @@ _mlpcalc() {{
   if [[ $PREFIX == -* ]]; then
     compadd -- $opts
   else
-    compadd -- {' '.join(SPEC_WORDS)}
+    compadd -- {" ".join(SPEC_WORDS)}
   fi
 }}
 _mlpcalc "$@"
@@ -134,9 +136,14 @@ _mlpcalc "$@"
 
 
 def fish(cli: Cli) -> str:
-    lines = [f"# {HEADER}", "# Install: copy to ~/.config/fish/completions/mlpcalc.fish", "complete -c mlpcalc -f"]
+    lines = [
+        f"# {HEADER}",
+        "# Install: copy to ~/.config/fish/completions/mlpcalc.fish",
+        "complete -c mlpcalc -f",
+    ]
     for command in cli.commands:
-        lines.append(f"complete -c mlpcalc -n __fish_use_subcommand -a {command.name} -d '{command.help.replace(chr(39), '')}'")
+        described = command.help.replace("'", "")
+        lines.append(f"complete -c mlpcalc -n __fish_use_subcommand -a {command.name} -d '{described}'")
     lines += [f"complete -c mlpcalc -n __fish_use_subcommand -l {opt[2:]}" for opt in cli.global_options]
     for command in cli.commands:
         when = f"-n '__fish_seen_subcommand_from {command.name}'"
@@ -192,17 +199,30 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {{
 def scripts() -> dict[str, str]:
     """Every completion file's name and text."""
     cli = describe()
-    return {"mlpcalc.bash": bash(cli), "_mlpcalc": zsh(cli), "mlpcalc.fish": fish(cli), "mlpcalc.ps1": powershell(cli)}
+    return {
+        "mlpcalc.bash": bash(cli),
+        "_mlpcalc": zsh(cli),
+        "mlpcalc.fish": fish(cli),
+        "mlpcalc.ps1": powershell(cli),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if a committed script differs")
     args = parser.parse_args()
-    stale = [name for name, text in scripts().items() if not (OUT / name).exists() or (OUT / name).read_text() != text]
+    stale = [
+        name
+        for name, text in scripts().items()
+        if not (OUT / name).exists() or (OUT / name).read_text() != text
+    ]
     if args.check:
         if stale:
-            sys.exit(f"completions out of date: {', '.join(stale)}; run python scripts/generate_completions.py")
+            sys.exit(
+                f"completions out of date: {', '.join(stale)}; run python scripts/generate_completions.py"
+            )
         return
     for name, text in scripts().items():
         (OUT / name).write_text(text)

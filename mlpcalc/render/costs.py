@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlpcalc.conventions import CONVENTIONS, convention_total
+from mlpcalc.conventions import CONVENTIONS, compute, convention_total
 from mlpcalc.memory import DTYPE_BYTES, OPTIMIZERS, MemoryReport
 from mlpcalc.model import Model
 from mlpcalc.render.formats import readable_size
@@ -32,18 +32,14 @@ def costs_text(model: Model, memory: MemoryReport, convention: str) -> str:
     per_batch = batch > 1
     lines = [f"Costs of {model.spec} ({model.total_params:,} parameters)", "", "Compute"]
     header = ("", "per sample", f"per batch of {batch:,}") if per_batch else ("", "per sample")
-    compute = [
-        ("MACs (multiply-accumulates)", model.total_macs),
-        (_flops_label(convention), convention_total(model, convention)),
+    figures = compute(model, convention, batch)
+    rows = [
+        ("MACs (multiply-accumulates)", figures.macs, figures.batch_macs),
+        (_flops_label(convention), figures.flops, figures.batch_flops),
     ]
     table: list[tuple[str, ...]] = [header]
-    for label, value in compute:
-        scaled = (
-            model.total_macs * batch
-            if label.startswith("MACs")
-            else convention_total(model, convention, batch)
-        )
-        table.append((label, f"{value:,}", f"{scaled:,}") if per_batch else (label, f"{value:,}"))
+    for label, sample, whole in rows:
+        table.append((label, f"{sample:,}", f"{whole:,}") if per_batch else (label, f"{sample:,}"))
     lines += _rows(table)
     lines += ["", "FLOPs as each tool counts them (--flops-convention; the README has every rule)"]
     others = [("tool", "per sample", "unit")] + [

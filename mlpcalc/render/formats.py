@@ -29,7 +29,7 @@ def _size(count: int, item_bytes: int) -> float:
 
 
 def totals(
-    model: Model, dtype: str = "float32", optimizer: str | None = None
+    model: Model, dtype: str = "float32", optimizer: str | None = None, mixed_precision: bool = False
 ) -> list[tuple[str, int, float]]:
     """The lines under Keras's table: label, count and bytes; with an optimizer, its line too,
     as Keras prints them once `compile(optimizer=...)` has built the optimizer."""
@@ -42,8 +42,8 @@ def totals(
     ]
     total_count, total_size = model.total_params, trainable + non_trainable
     if optimizer is not None:
-        count = optimizer_params(model, optimizer)
-        size = optimizer_bytes(model, optimizer, dtype) * 8 / 8
+        count = optimizer_params(model, optimizer, mixed_precision)
+        size = float(optimizer_bytes(model, optimizer, dtype, mixed_precision))  # Keras: bits / 8, a float
         lines.append(("Optimizer params", count, size))
         total_count, total_size = total_count + count, total_size + size
     return [("Total params", total_count, total_size), *lines]

@@ -65,6 +65,7 @@ def keras_renderables(
     dtype: str = "float32",
     optimizer: str | None = None,
     costs: str | None = None,
+    mixed_precision: bool = False,
 ) -> list[RenderableType]:
     """What Keras 3 passes to `console.print`, in order: title, table, totals.
 
@@ -101,7 +102,7 @@ def keras_renderables(
         table,
         *(
             f"{_bold(f' {label}: ')}{_number(f'{count:,}')} ({readable_size(size)})"
-            for label, count, size in totals(model, dtype, optimizer)
+            for label, count, size in totals(model, dtype, optimizer, mixed_precision)
         ),
     ]
 
@@ -156,10 +157,12 @@ def keras_summary(
     console_width: int | None = None,
     dtype: str = "float32",
     optimizer: str | None = None,
+    mixed_precision: bool = False,
 ) -> str:
     """The text of Keras 3's `model.summary(line_length=width)` on a `console_width` terminal,
-    for variables of `dtype`, after `compile(optimizer=...)` if `optimizer` is given."""
-    renderables = keras_renderables(model, width, dtype, optimizer)
+    for variables of `dtype`, after `compile(optimizer=...)` if `optimizer` is given (under
+    the mixed_float16 policy if `mixed_precision`)."""
+    renderables = keras_renderables(model, width, dtype, optimizer, mixed_precision=mixed_precision)
     return render_plain(renderables, max(console_width or width, width))
 
 

@@ -50,7 +50,11 @@ def _cell(text: str) -> str:
 
 
 def markdown_summary(
-    model: Model, dtype: str = "float32", optimizer: str | None = None, costs: str | None = None
+    model: Model,
+    dtype: str = "float32",
+    optimizer: str | None = None,
+    costs: str | None = None,
+    mixed_precision: bool = False,
 ) -> str:
     """A GitHub-flavoured markdown table of the summary, for pull requests and READMEs."""
     lines = [f'**Model: "{_cell(model.name)}"** `{model.spec}`', ""]
@@ -65,6 +69,6 @@ def markdown_summary(
     lines.append("")
     lines += [
         f"- {label}: {count:,} ({readable_size(size)})"
-        for label, count, size in totals(model, dtype, optimizer)
+        for label, count, size in totals(model, dtype, optimizer, mixed_precision)
     ]
     return "\n".join(lines) + "\n"

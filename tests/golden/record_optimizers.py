@@ -57,10 +57,20 @@ CASES = [
      "dtype": "float64"},
     {"id": "bn_float16_no_optimizer", "spec": "64->256:nobias->bn->relu->10", "model": BN, "optimizer": None,
      "dtype": "float16"},
+    {"id": "seed_nadam_float16", "spec": "3->2->2->2 relu", "model": SEED, "optimizer": "nadam",
+     "dtype": "float16"},
+    {"id": "seed_nadam_float64", "spec": "3->2->2->2 relu", "model": SEED, "optimizer": "nadam",
+     "dtype": "float64"},
+    {"id": "seed_adam_mixed", "spec": "3->2->2->2 relu", "model": SEED, "optimizer": "adam",
+     "dtype": "mixed_float16"},
+    {"id": "bn_nadam_mixed", "spec": "64->256:nobias->bn->relu->10", "model": BN, "optimizer": "nadam",
+     "dtype": "mixed_float16"},
+    {"id": "rank3_sgd_mixed", "spec": "20x16->32:gelu->bn->dropout(0.25)->ln->8:softmax", "model": RANK3,
+     "optimizer": "sgd", "dtype": "mixed_float16"},
 ]  # fmt: skip
 
 
-def layer(description: list, dtype: str) -> keras.layers.Layer:
+def layer(description: list, dtype: str | None) -> keras.layers.Layer:
     kind, *args = description
     if kind in ("dense", "dense_nobias"):
         return keras.layers.Dense(args[0], activation=args[1], use_bias=kind == "dense", dtype=dtype)
@@ -83,9 +93,13 @@ def summary(model: keras.Model, columns: int, line_length: int | None) -> str:
 def record(case: dict) -> dict:
     keras.backend.clear_session()
     dtype = case.get("dtype", "float32")
+    # Mixed precision as users set it: a global policy, with which compile() wraps the
+    # optimizer in a LossScaleOptimizer (and its scalars show in the summary).
+    keras.mixed_precision.set_global_policy("mixed_float16" if dtype == "mixed_float16" else "float32")
     described = case["model"]
+    layer_dtype = None if dtype == "mixed_float16" else dtype
     model = keras.Sequential(
-        [keras.Input(tuple(described["input_shape"]))] + [layer(d, dtype) for d in described["layers"]]
+        [keras.Input(tuple(described["input_shape"]))] + [layer(d, layer_dtype) for d in described["layers"]]
     )
     if case["optimizer"] is not None:
         model.compile(optimizer=OPTIMIZERS[case["optimizer"]]())
