@@ -42,7 +42,7 @@ _mlpcalc() {
     if [[ "$cur" == -* ]]; then
         COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
     else
-        COMPREPLY=( $(compgen -W "batchnorm bn dropout( elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh" -- "$cur") )
+        COMPREPLY=( $(compgen -W "batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh" -- "$cur") )
     fi
 }
 complete -o default -F _mlpcalc mlpcalc

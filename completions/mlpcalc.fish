@@ -23,12 +23,12 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l dtype -xa 'float
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l mixed-precision
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l help
-complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -a 'batchnorm bn dropout( elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
+complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -a 'batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
 complete -c mlpcalc -n '__fish_seen_subcommand_from variables' -l style -xa 'keras classic'
 complete -c mlpcalc -n '__fish_seen_subcommand_from variables' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from variables' -l name
 complete -c mlpcalc -n '__fish_seen_subcommand_from variables' -l help
-complete -c mlpcalc -n '__fish_seen_subcommand_from variables' -a 'batchnorm bn dropout( elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
+complete -c mlpcalc -n '__fish_seen_subcommand_from variables' -a 'batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l batch
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l dtype -xa 'float32 bfloat16 float16 int8 float64'
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
@@ -37,7 +37,7 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l flops-convention -
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l name
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l help
-complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -a 'batchnorm bn dropout( elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
+complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -a 'batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l config -rF
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l params
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l max-params
@@ -56,13 +56,13 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l quiet
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -s q
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l help
-complete -c mlpcalc -n '__fish_seen_subcommand_from check' -a 'batchnorm bn dropout( elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
+complete -c mlpcalc -n '__fish_seen_subcommand_from check' -a 'batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l batch
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l dtype -xa 'float32 bfloat16 float16 int8 float64'
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l help
-complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -a 'batchnorm bn dropout( elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -a 'batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l weights -rF
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l init -xa 'glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros'
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l seed
@@ -79,7 +79,7 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l quiet
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -s q
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l name
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l help
-complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -a 'batchnorm bn dropout( elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
+complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -a 'batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l output -rF
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -s o -rF
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l seed
@@ -88,4 +88,4 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l quiet
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -s q
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l help
-complete -c mlpcalc -n '__fish_seen_subcommand_from init' -a 'batchnorm bn dropout( elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'
+complete -c mlpcalc -n '__fish_seen_subcommand_from init' -a 'batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh'

@@ -32,7 +32,7 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'variables:--style' = @('keras', 'classic')
     }
     $globals = @('--version', '--debug', '--help')
-    $specWords = @('batchnorm', 'bn', 'dropout(', 'elu', 'gelu', 'layernorm', 'leaky_relu', 'linear', 'ln', 'nobias', 'relu', 'selu', 'sigmoid', 'silu', 'softmax', 'softplus', 'swish', 'tanh')
+    $specWords = @('batchnorm', 'bn', 'dropout', 'elu', 'gelu', 'layernorm', 'leaky_relu', 'linear', 'ln', 'nobias', 'relu', 'selu', 'sigmoid', 'silu', 'softmax', 'softplus', 'swish', 'tanh')
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
     if ($wordToComplete -ne '') { $words = $words[0..($words.Count - 2)] }
     if ($words.Count -le 1) {

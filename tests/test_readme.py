@@ -18,14 +18,18 @@ BLOCKS = re.findall(r"```console\n(.*?)```", README, flags=re.S)
 
 
 def examples() -> list[tuple[str, str]]:
-    """Each `$ mlpcalc ...` line of a console block, with the output shown under it."""
+    """Each `$ ...` line of a console block, with the output shown under it. Three forms run:
+    `mlpcalc ...`, `echo "TEXT" | mlpcalc ...` and `echo "TEXT" > FILE`."""
     found = []
     for block in BLOCKS:
         for chunk in re.split(r"^(?=\$ )", block, flags=re.M):
-            if chunk.startswith("$ mlpcalc "):
+            if chunk.startswith(("$ mlpcalc ", "$ echo ")):
                 command, _, output = chunk.partition("\n")
                 found.append((command[2:], output))
     return found
+
+
+FILES = re.findall(r"```toml\n# (\S+)\n(.*?)```", README, flags=re.S)  # blocks the examples use as files
 
 
 EXAMPLES = examples()
@@ -33,8 +37,12 @@ EXAMPLES = examples()
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One folder for all the examples, run in order: a file one writes, a later one reads."""
-    return tmp_path_factory.mktemp("readme")
+    """One folder for all the examples, run in order: a file one writes, a later one reads.
+    The README's TOML blocks that start with `# NAME` are written there as files NAME."""
+    folder = tmp_path_factory.mktemp("readme")
+    for name, body in FILES:
+        (folder / name).write_text(f"# {name}\n{body}")
+    return folder
 
 
 def matches(actual: str, expected: str) -> bool:
@@ -55,8 +63,15 @@ def test_example_runs_and_prints_what_the_readme_shows(
     command: str, output: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(workdir)
-    result = CliRunner().invoke(app, shlex.split(command)[1:], env={"COLUMNS": "80"})
-    expected_code = 2 if output.startswith("Error:") else 0
+    stdin = None
+    if command.startswith("echo "):
+        words = shlex.split(command)
+        if words[2] == ">":  # echo "TEXT" > FILE
+            (workdir / words[3]).write_text(words[1] + "\n")
+            return
+        stdin, command = words[1] + "\n", command.split("| ", 1)[1]  # echo "TEXT" | mlpcalc ...
+    result = CliRunner().invoke(app, shlex.split(command)[1:], input=stdin, env={"COLUMNS": "80"})
+    expected_code = 2 if output.startswith("Error:") else 1 if "over budget" in output.split("\n")[0] else 0
     assert result.exit_code == expected_code, result.stderr
     if output:  # a block that shows no output checks the exit code alone
         shown = result.stdout + result.stderr
@@ -78,7 +93,7 @@ def _shown(names: tuple[str, ...], line: str) -> bool:
 
 def test_every_command_and_option_has_an_example() -> None:
     group = typer.main.get_command(app)
-    lines = [command for command, _ in EXAMPLES]
+    lines = [command for command, _ in EXAMPLES if command.startswith("mlpcalc") or "| mlpcalc" in command]
     for option in _options(group):
         assert any(_shown(option, line) for line in lines), option
     for name, command in group.commands.items():  # type: ignore[attr-defined]

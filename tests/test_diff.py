@@ -1,0 +1,57 @@
+"""`mlpcalc diff`: layers matched as lines of a text diff, totals compared."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+from test_cli import run, schema
+
+from mlpcalc import parse
+from mlpcalc.compare import pair_layers
+
+
+def test_an_inserted_layer_is_one_added_row() -> None:
+    rows = pair_layers(parse("784->512->10 relu"), parse("784->512->bn->10 relu"))
+    assert [row.change for row in rows] == ["same", "added", "same"]
+
+
+def test_a_resized_layer_is_changed_and_so_is_the_next() -> None:
+    rows = pair_layers(parse("784->512->10 relu"), parse("784->1024->10 relu"))
+    assert [row.change for row in rows] == ["changed", "changed"]  # the next Dense has more inputs
+
+
+def test_removed_layers() -> None:
+    rows = pair_layers(parse("8->bn->4->ln->2"), parse("8->4->2"))
+    assert [(row.change, row.a.name if row.a else None) for row in rows] == [
+        ("removed", "batch_normalization"),
+        ("same", "dense"),
+        ("removed", "layer_normalization"),
+        ("same", "dense_1"),
+    ]
+
+
+def test_text() -> None:
+    result = run("diff", "784->512->10 relu", "784->512->bn->256:gelu->10 relu")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["A  784->512:relu->10", "B  784->512:relu->bn->256:gelu->10"]
+    assert lines[5].startswith("+") and "batch_normalization (BatchNormalization)" in lines[5]
+    assert lines[7].startswith("~") and lines[7].endswith("-2,560 (-49.9%)")
+    assert "  params            407,050    537,866  +130,816 (+32.1%)" in lines
+
+
+def test_json() -> None:
+    result = run("diff", "784->512->10 relu", "784->1024->10 relu", "--batch", "64", "--json")
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, schema("diff"))
+    assert document["totals"]["params"] == {"a": 407_050, "b": 814_090, "delta": 407_040}
+    assert document["totals"]["macs"]["b"] == 64 * (784 * 1024 + 1024 * 10)
+    assert [layer["params_delta"] for layer in document["layers"]] == [401_920, 5_120]
+
+
+def test_a_bad_spec_is_a_usage_error() -> None:
+    result = run("diff", "784->10", "784->rleu")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "Did you mean 'relu'?" in result.stderr
