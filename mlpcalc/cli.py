@@ -102,6 +102,12 @@ BatchOpt = Annotated[
     int | None,
     typer.Option("--batch", min=1, max=MAX_SIZE, help="Fix the batch size: (N, 512) instead of (None, 512)."),
 ]
+SamplesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--batch", min=1, max=MAX_SIZE, help="Samples per batch: per-batch figures and memory are for it."
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
 
 _debug = False  # set by --debug: let tracebacks through
@@ -452,7 +458,7 @@ def variables(
 @handles_errors
 def costs(
     spec: SpecArg,
-    batch: BatchOpt = None,
+    batch: SamplesOpt = None,
     dtype: SizeDTypeOpt = SizeDType.float32,
     optimizer: Annotated[
         OptimizerName, typer.Option("--optimizer", help="Optimizer whose states training keeps.")
@@ -539,7 +545,7 @@ def check(
     max_inference_bytes: Annotated[
         str | None, typer.Option("--max-inference-bytes", help="Memory of inference on the batch.")
     ] = None,
-    batch: BatchOpt = None,
+    batch: SamplesOpt = None,
     optimizer: Annotated[
         OptimizerName | None,
         typer.Option("--optimizer", help="Optimizer for --max-training-bytes. [default: adam]"),
@@ -630,7 +636,7 @@ def _inline_value(key: str, value: str) -> object:
 def diff(
     spec_a: Annotated[str, typer.Argument(help="The first model.", metavar="SPEC_A", callback=read_spec)],
     spec_b: Annotated[str, typer.Argument(help="The second model.", metavar="SPEC_B", callback=read_spec)],
-    batch: BatchOpt = None,
+    batch: SamplesOpt = None,
     dtype: SizeDTypeOpt = SizeDType.float32,
     optimizer: Annotated[
         OptimizerName, typer.Option("--optimizer", help="Optimizer for the training memory.")
