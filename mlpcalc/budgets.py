@@ -23,6 +23,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from mlpcalc.conventions import CONVENTIONS, convention_total
 from mlpcalc.errors import MlpcalcError, SpecError
 from mlpcalc.memory import DTYPE_BYTES, OPTIMIZERS, memory_report
 from mlpcalc.model import Model, parse
+from mlpcalc.spec import MAX_SIZE
 
 CONFIG_NAMES = ("mlpcalc.toml", "pyproject.toml")
 SIZE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
@@ -43,6 +45,10 @@ Fail = Callable[[str], "BudgetError"]
 
 class BudgetError(MlpcalcError):
     """A budget file or inline budget that is wrong: names the file, line and key."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.file, self.line = file, line
 
 
 @dataclass(frozen=True)
@@ -58,11 +64,15 @@ class Budget:
     flops_convention: str = "mlpcalc"
     mixed_precision: bool = False
     file: str | None = None
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # each key's line in `file`
+    line: int = 1  # the table's line in `file`
+
+    def line_of(self, key: str) -> int | None:
+        """Where `key` is set (its table's line if it is not set there); None when inline."""
+        return self.lines.get(key, self.line) if self.file else None
 
     def where(self, key: str) -> str:
-        line = self.lines.get(key, self.lines.get("", 0))
-        return f"{self.file}:{line}" if self.file else "inline"
+        return f"{self.file}:{self.line_of(key)}" if self.file else "inline"
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,7 @@ class Outcome:
             "ok": self.ok,
             "by": self.excess,
             "file": self.budget.file,
-            "line": self.budget.lines.get(self.key),
+            "line": self.budget.line_of(self.key),
         }
 
 
@@ -123,11 +133,23 @@ def check(budget: Budget) -> tuple[Model, list[Outcome]]:
     except SpecError as error:
         if budget.file is None:
             raise
-        raise BudgetError(f"{budget.where('spec')}: [{budget.name}] spec: {error}") from None
+        raise BudgetError(
+            f"{budget.where('spec')}: [{budget.name}] spec: {error}", budget.file, budget.line_of("spec")
+        ) from None
     return model, measure(budget, model)
 
 
 # ------------------------------------------------------------------ reading
+
+
+def _read(path: Path) -> str:
+    """A budget file's text: TOML is UTF-8, whatever the locale says."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise BudgetError(f"{path}: cannot be read: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise BudgetError(f"{path}: not UTF-8 text (byte {error.start}), as TOML must be") from None
 
 
 def find_config(start: Path) -> Path | None:
@@ -135,65 +157,118 @@ def find_config(start: Path) -> Path | None:
     for folder in (start, *start.parents):
         for name in CONFIG_NAMES:
             candidate = folder / name
-            if candidate.is_file() and (name == "mlpcalc.toml" or "[tool.mlpcalc" in candidate.read_text()):
+            if not candidate.is_file():
+                continue
+            if name == "mlpcalc.toml":
                 return candidate
+            try:
+                if "[tool.mlpcalc" in _read(candidate) or "mlpcalc" in tomllib.loads(_read(candidate)).get(
+                    "tool", {}
+                ):
+                    return candidate
+            except (BudgetError, tomllib.TOMLDecodeError):
+                continue  # not ours to judge: a broken pyproject.toml elsewhere is not a budget file
     return None
 
 
 def load_budgets(path: Path) -> list[Budget]:
     """Every model's budget in `path`; a BudgetError for the first thing wrong in it."""
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise BudgetError(f"{path}: cannot be read: {error.strerror or error}") from None
+    text = _read(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise BudgetError(f"{path}: not valid TOML: {error}") from None
     prefix = ("models",) if path.name != "pyproject.toml" else ("tool", "mlpcalc", "models")
-    section = data
+    positions = key_lines(text)
+    section: object = data
     for part in prefix:
-        section = section.get(part, {}) if isinstance(section, dict) else {}
+        section = section.get(part, {}) if isinstance(section, dict) else None
+    where = f"{path}:{positions.get(prefix, 1)}"
+    if not isinstance(section, dict):
+        raise BudgetError(f"{where}: {'.'.join(prefix)}: expected tables of budgets, received {section!r}")
     if not section:
         raise BudgetError(f"{path}: no [{'.'.join(prefix)}.NAME] table: nothing to check")
-    return [_budget(path, text, prefix, name, table) for name, table in section.items()]
+    budgets = []
+    for name, table in section.items():
+        table_path = (*prefix, name)
+        if not isinstance(table, dict):
+            place = f"{path}:{positions.get(table_path, 1)}"
+            raise BudgetError(
+                f"{place}: {'.'.join(table_path)}: expected a table of budgets, received {table!r}"
+            )
+        lines = {key: positions.get((*table_path, key), positions.get(table_path, 1)) for key in table}
+        budgets.append(
+            make_budget(name, table, file=str(path), lines=lines, line=positions.get(table_path, 1))
+        )
+    return budgets
 
 
-def _line_of(text: str, table: str, key: str | None) -> int:
-    """The line of `[table]` (or of `key = ...` inside it): tomllib gives no positions."""
-    lines = text.splitlines()
-    header = re.compile(r"\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, table.split("."))) + r"\s*\]")
-    for number, line in enumerate(lines, 1):
-        if header.match(line):
-            if key is None:
-                return number
-            for offset, inner in enumerate(lines[number:], number + 1):
-                if inner.lstrip().startswith("["):
-                    break
-                if re.match(rf"\s*{re.escape(key)}\s*=", inner):
-                    return offset
-            return number
-    return 1
+KEY_PART = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*""")
 
 
-def _budget(path: Path, text: str, prefix: tuple[str, ...], name: str, table: object) -> Budget:
-    table_name = ".".join((*prefix, name))
-    header = _line_of(text, table_name, None)
-    if not isinstance(table, dict):
-        raise BudgetError(f"{path}:{header}: {table_name}: expected a table of budgets, received {table!r}")
-    lines = {"": header} | {key: _line_of(text, table_name, key) for key in table}
-    return make_budget(name, table, file=str(path), lines=lines)
+def _key_path(text: str) -> tuple[tuple[str, ...], int] | None:
+    """A dotted TOML key at the start of `text` (quoted parts allowed), and where it ends."""
+    parts, position = [], 0
+    while True:
+        match = KEY_PART.match(text, position)
+        if match is None:
+            return None
+        part = match.group(1)
+        parts.append(part[1:-1] if part[0] in "\"'" else part)
+        position = match.end()
+        if text[position : position + 1] != ".":
+            return tuple(parts), position
+        position += 1
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """The line of every table and key of a TOML text, by its full path: tomllib gives no positions.
+
+    It follows [table] headers, dotted keys and the keys of one-line inline tables, which
+    covers how budget files are written; anything else falls back to its table's line.
+    """
+    positions: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("["):
+            found = _key_path(stripped.strip("[]"))
+            if found is not None:
+                table = found[0]
+                for depth in range(1, len(table) + 1):
+                    positions.setdefault(table[:depth], number)
+            continue
+        found = _key_path(stripped)
+        if found is None or stripped[found[1] : found[1] + 1] != "=":
+            continue
+        key = (*table, *found[0])
+        for depth in range(len(table) + 1, len(key) + 1):
+            positions.setdefault(key[:depth], number)
+        value = stripped[found[1] + 1 :].strip()
+        if value.startswith("{"):  # an inline table: its keys sit on this line
+            for inner in re.finditer(r"(?:^|,)\s*([A-Za-z0-9_.\"'-]+)\s*=", value[1:]):
+                inner_key = _key_path(inner.group(1))
+                if inner_key is not None:
+                    positions.setdefault((*key, *inner_key[0]), number)
+    return positions
 
 
 def make_budget(
-    name: str, values: dict[str, object], file: str | None = None, lines: dict[str, int] | None = None
+    name: str,
+    values: dict[str, object],
+    file: str | None = None,
+    lines: dict[str, int] | None = None,
+    line: int = 1,
 ) -> Budget:
-    """A Budget from raw values (a TOML table, or the inline options), every value checked."""
+    """A Budget from raw values (a TOML table, or the inline options), every value checked.
+    `lines` gives each key's line in `file`, `line` the table's."""
     lines = lines or {}
 
     def fail(key: str, message: str) -> BudgetError:
-        place = f"{file}:{lines.get(key, lines.get('', 1))}: [{name}] " if file else ""
-        return BudgetError(f"{place}{key}: {message}")
+        place = f"{file}:{lines.get(key, line)}: [{name}] " if file else ""
+        return BudgetError(f"{place}{key}: {message}", file, lines.get(key, line) if file else None)
 
     for key in values:
         if key not in (*LIMITS, *SETTINGS):
@@ -216,29 +291,46 @@ def make_budget(
             limits[key] = _count(value, partial(fail, key))
     if not limits:
         raise fail("spec", f"no limits to check (expected one of {', '.join(LIMITS)})")
-    settings = {
-        "batch": _count(values.get("batch", 1), partial(fail, "batch"), positive=True),
-        "optimizer": _choice(values.get("optimizer", "adam"), OPTIMIZERS, partial(fail, "optimizer")),
-        "dtype": _choice(values.get("dtype", "float32"), DTYPE_BYTES, partial(fail, "dtype")),
-        "flops_convention": _choice(
-            values.get("flops_convention", "mlpcalc"), CONVENTIONS, partial(fail, "flops_convention")
-        ),
-    }
+    batch = _count(values.get("batch", 1), partial(fail, "batch"), positive=True, largest=MAX_SIZE)
+    optimizer = _choice(values.get("optimizer", "adam"), OPTIMIZERS, partial(fail, "optimizer"))
+    dtype = _choice(values.get("dtype", "float32"), DTYPE_BYTES, partial(fail, "dtype"))
+    convention = _choice(
+        values.get("flops_convention", "mlpcalc"), CONVENTIONS, partial(fail, "flops_convention")
+    )
     mixed = values.get("mixed_precision", False)
     if not isinstance(mixed, bool):
         raise fail("mixed_precision", f"expected true or false, received {mixed!r}")
-    return Budget(name, spec, limits, **settings, mixed_precision=mixed, file=file, lines=lines)  # type: ignore[arg-type]
+    if mixed and dtype != "float32":
+        raise fail("mixed_precision", f"mixed precision keeps float32 weights, received dtype {dtype!r}")
+    return Budget(
+        name,
+        spec,
+        limits,
+        batch=batch,
+        optimizer=optimizer,
+        dtype=dtype,
+        flops_convention=convention,
+        mixed_precision=mixed,
+        file=file,
+        lines=lines,
+        line=line,
+    )
 
 
-def _count(value: object, fail: Fail, positive: bool = False) -> int:
-    """A whole number; 1e6 and 1_000_000 are both fine, 1.5 and "many" are not."""
+def _count(value: object, fail: Fail, positive: bool = False, largest: int | None = None) -> int:
+    """A whole number; 1e6 and 1_000_000 are both fine, 1.5 and "many" are not. Floats past
+    2**53 are not exact: write those as integers."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise fail(f"expected a whole number, received {value!r}")
     if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
         raise fail(f"expected a whole number, received {value!r}")
+    if isinstance(value, float) and abs(value) > 2**53:
+        raise fail(f"{value!r} is past what a float holds exactly: write it as an integer")
     number = int(value)
     if number < (1 if positive else 0):
         raise fail(f"expected a {'positive' if positive else 'non-negative'} number, received {value!r}")
+    if largest is not None and number > largest:
+        raise fail(f"expected at most {largest:,}, received {value!r}")
     return number
 
 
@@ -250,7 +342,10 @@ def _size(value: object, fail: Fail) -> int:
         if match is None or (unit or "B") not in SIZE_UNITS:
             units = "B, KB, MB, GB, TB, KiB, MiB, GiB, TiB"
             raise fail(f'expected a size such as "2 MiB" ({units}), received {value!r}')
-        return int(float(match.group(1)) * SIZE_UNITS[unit or "B"])
+        size = Decimal(match.group(1)) * SIZE_UNITS[unit or "B"]  # exact: 2.01 MB is 2,010,000 B
+        if size != size.to_integral_value():
+            raise fail(f"expected a whole number of bytes, received {value!r} ({size} B)")
+        return int(size)
     return _count(value, fail)
 
 
@@ -266,3 +361,19 @@ def _choice(value: object, choices: Mapping[str, object], fail: Fail) -> str:
     if value not in choices:
         raise fail(f"expected one of {', '.join(choices)}, received {value!r}")
     return str(value)
+
+
+def inline_values(limits: dict[str, str]) -> dict[str, object]:
+    """Limits given as command-line text, as a TOML file would hold them: 1e6 is a number,
+    20x8 a shape, "2 MiB" stays a size."""
+    values: dict[str, object] = {}
+    for key, text in limits.items():
+        if key == "output_shape":
+            parts = re.split(r"[x×, ]+", text.strip())
+            values[key] = [int(part) if part.isdigit() else part for part in parts]
+            continue
+        try:
+            values[key] = float(text) if any(c in text for c in ".eE") else int(text.replace("_", ""))
+        except ValueError:
+            values[key] = text
+    return values

@@ -111,6 +111,7 @@ SamplesOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
 
 _debug = False  # set by --debug: let tracebacks through
+_exit_on_closed_pipe = ExitCode.OK  # what a closed stdout ends with (check keeps its verdict)
 
 
 def _version(value: bool) -> None:
@@ -200,7 +201,7 @@ def _output_failed(error: OSError) -> NoReturn:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
     if isinstance(error, BrokenPipeError):
-        raise SystemExit(ExitCode.OK)
+        raise SystemExit(_exit_on_closed_pipe)
     sys.stderr.write(f"Error: cannot write the output: {error.strerror or error}\n")
     raise SystemExit(ExitCode.OUTPUT_ERROR)
 
@@ -518,7 +519,7 @@ def check(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", help="Budget file: pyproject.toml or mlpcalc.toml. [default: found upwards]"
+            "--config", help="Budget file: pyproject.toml or mlpcalc.toml. \\[default: found upwards]"
         ),
     ] = None,
     params: Annotated[str | None, typer.Option("--params", help="Exact parameter count.")] = None,
@@ -548,17 +549,24 @@ def check(
     batch: SamplesOpt = None,
     optimizer: Annotated[
         OptimizerName | None,
-        typer.Option("--optimizer", help="Optimizer for --max-training-bytes. [default: adam]"),
+        typer.Option("--optimizer", help="Optimizer for --max-training-bytes. \\[default: adam]"),
     ] = None,
-    dtype: SizeDTypeOpt = SizeDType.float32,
-    convention: ConventionOpt = ConventionName.mlpcalc,
+    dtype: Annotated[
+        SizeDType | None,
+        typer.Option("--dtype", help="Dtype of weights and activations. \\[default: float32]"),
+    ] = None,
+    convention: Annotated[
+        ConventionName | None,
+        typer.Option("--flops-convention", help="Count FLOPs as this tool does. \\[default: mlpcalc]"),
+    ] = None,
+    mixed_precision: MixedOpt = False,
     json_flag: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code tells.")] = False,
 ) -> None:
     """Check models against budgets: exit 0 when all hold, 1 when any fails, 2 when the budgets are wrong.
 
-    Budgets live in pyproject.toml under [tool.mlpcalc.models.NAME], or in mlpcalc.toml
-    under [models.NAME] (see the README); or give one spec and its limits inline.
+    Budgets live in pyproject.toml under \\[tool.mlpcalc.models.NAME], or in mlpcalc.toml
+    under \\[models.NAME] (see the README); or give one spec and its limits inline.
 
     Examples:
 
@@ -568,9 +576,9 @@ def check(
 
       mlpcalc check "784->512->10 relu" --params 407050 --max-params 1e6 --output-shape 10
     """
+    from mlpcalc.budgets import BudgetError, find_config, inline_values, load_budgets, make_budget
     from mlpcalc.budgets import check as check_budget
-    from mlpcalc.budgets import find_config, load_budgets, make_budget
-    from mlpcalc.render.check import check_document, check_text, github_annotations
+    from mlpcalc.render.check import annotation, check_document, check_text, github_annotations
     from mlpcalc.render.text import to_json
 
     given = {
@@ -587,48 +595,60 @@ def check(
     limits = {key: value for key, value in given.items() if value is not None}
     if quiet and json_flag:
         raise typer.BadParameter("it prints nothing, so --json means nothing", param_hint="--quiet")
-    if spec is None:
-        if limits or batch or optimizer:
-            raise typer.BadParameter("limits given inline need a SPEC to check", param_hint="SPEC")
-        path = config or find_config(Path.cwd())
-        if path is None:
-            raise typer.BadParameter(
-                "no mlpcalc.toml, nor pyproject.toml with [tool.mlpcalc], here or above: give --config",
-                param_hint="--config",
-            )
-        source = os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
-        budgets = load_budgets(Path(source))
-    else:
-        if config is not None:
-            raise typer.BadParameter("a SPEC is checked inline, not against --config", param_hint="--config")
-        if not limits:
-            raise typer.BadParameter("nothing to check: give a limit such as --max-params", param_hint="SPEC")
-        values: dict[str, object] = {"spec": spec, **{k: _inline_value(k, v) for k, v in limits.items()}}
-        values |= {"batch": batch or 1, "optimizer": (optimizer or OptimizerName.adam).value}
-        values |= {"dtype": dtype.value, "flops_convention": convention.value}
-        budgets = [make_budget("inline", values)]
-        source = "inline"
-    results = [(budget, *check_budget(budget)) for budget in budgets]
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        sys.stderr.write(github_annotations(results))
+    inline_settings = {
+        "batch": batch, "optimizer": optimizer, "dtype": dtype, "flops_convention": convention,
+        "mixed_precision": mixed_precision or None,
+    }  # fmt: skip
+    given_settings = {key: value for key, value in inline_settings.items() if value is not None}
+    github = os.environ.get("GITHUB_ACTIONS") == "true"
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    try:
+        if spec is None:
+            if limits or given_settings:
+                options = ", ".join("--" + key.replace("_", "-") for key in (*limits, *given_settings))
+                raise typer.BadParameter(
+                    f"{options} set an inline check and need a SPEC; a config file sets its own",
+                    param_hint="SPEC",
+                )
+            path = config or find_config(Path.cwd())
+            if path is None:
+                raise typer.BadParameter(
+                    "no mlpcalc.toml, nor pyproject.toml with [tool.mlpcalc], here or above: give --config",
+                    param_hint="--config",
+                )
+            source = os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+            budgets = load_budgets(Path(source))
+        else:
+            if config is not None:
+                raise typer.BadParameter(
+                    "a SPEC is checked inline, not against --config", param_hint="--config"
+                )
+            if not limits:
+                raise typer.BadParameter(
+                    "nothing to check: give a limit such as --max-params", param_hint="SPEC"
+                )
+            values: dict[str, object] = {"spec": spec, **inline_values(limits)}
+            values |= {key: getattr(value, "value", value) for key, value in given_settings.items()}
+            budgets = [make_budget("inline", values)]
+            source = "inline"
+        results = [(budget, *check_budget(budget)) for budget in budgets]
+    except BudgetError as error:
+        if github:  # a wrong budget file shows on the pull request too
+            sys.stderr.write(annotation(str(error), error.file, error.line, workspace))
+        raise
+    if github:
+        sys.stderr.write(github_annotations(results, workspace))
     failed = any(not outcome.ok for _, _, outcomes in results for outcome in outcomes)
+    global _exit_on_closed_pipe
+    _exit_on_closed_pipe = (
+        ExitCode.CHECK_FAILED if failed else ExitCode.OK
+    )  # a reader that stops early changes nothing
     if json_flag:
         emit(to_json(check_document(results, source), ascii_only=ascii_only()))
     elif not quiet:
         emit(check_text(results, source))
     if failed:
         raise typer.Exit(ExitCode.CHECK_FAILED)
-
-
-def _inline_value(key: str, value: str) -> object:
-    """Inline limits arrive as text: 1e6 is a number, 20x8 a shape, "2 MiB" stays a size."""
-    if key == "output_shape":
-        parts = re.split(r"[x×, ]+", value.strip())
-        return [int(part) if part.isdigit() else part for part in parts]
-    try:
-        return float(value) if any(c in value for c in ".eE") else int(value.replace("_", ""))
-    except ValueError:
-        return value
 
 
 @app.command(**SPEC_COMMAND)

@@ -163,7 +163,8 @@ def test_inline() -> None:
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [
-        (["--max-params", "10"], "limits given inline need a SPEC"),
+        (["--max-params", "10"], "--max-params set an inline check and need a SPEC"),
+        (["--dtype", "float16"], "--dtype set an inline check and need a SPEC"),
         (["3->2"], "nothing to check"),
         (["3->2", "--max-params", "10", "--config", "x.toml"], "checked inline, not against --config"),
         (["3->2", "--max-params", "10", "--json", "--quiet"], "it prints nothing"),
@@ -207,3 +208,108 @@ def test_pre_commit_hook_is_declared() -> None:
     hooks = (Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text()
     assert "id: mlpcalc-check" in hooks
     assert "entry: mlpcalc check" in hooks
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # dotted keys under [models]
+        (
+            '[models]\na.spec = "784->10"\n\n\na.max_param = 10\n',
+            "mlpcalc.toml:5: [a] max_param: unknown key",
+        ),
+        # a quoted table name
+        (
+            '# budgets\n\n[models."my.model"]\nspec = "784->10"\nmax_params = "x"\n',
+            "mlpcalc.toml:5: [my.model] max_params",
+        ),
+        # an inline table
+        ('[models]\n\nm = { spec = "784->10", max_params = "x" }\n', "mlpcalc.toml:3: [m] max_params"),
+        # comments and blank lines between the header and the key
+        (
+            '[models.m]\n# the spec\nspec = "784->10"\n\n# limits\noutput_shape = "ten"\n',
+            "mlpcalc.toml:6: [m] output_shape",
+        ),
+        # a sub-table is not a budget value
+        (
+            '[models.m]\nspec = "784->10"\nmax_params = 9\n[models.m.extra]\nx = 1\n',
+            "mlpcalc.toml:4: [m] extra: unknown key",
+        ),
+    ],
+)
+def test_line_numbers_in_other_toml_layouts(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "mlpcalc.toml").write_text(content)
+    result = run("check", "--config", str(tmp_path / "mlpcalc.toml"))
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_models_that_are_not_tables(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.mlpcalc]\nmodels = 3\n")
+    result = run("check", "--config", str(tmp_path / "pyproject.toml"))
+    assert result.exit_code == 2
+    assert "pyproject.toml:2: tool.mlpcalc.models: expected tables of budgets, received 3" in result.stderr
+
+
+def test_files_are_read_as_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    (tmp_path / "mlpcalc.toml").write_bytes(
+        '# budgets — mnist\n[models.m]\nspec = "3->2"\nparams = 8\n'.encode()
+    )
+    assert run("check", "--config", str(tmp_path / "mlpcalc.toml")).exit_code == 0
+    (tmp_path / "latin1.toml").write_bytes(b"# caf\xe9\n[models.m]\n")
+    result = run("check", "--config", str(tmp_path / "latin1.toml"))
+    assert result.exit_code == 2
+    assert "not UTF-8 text (byte 5)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [("2.01 MB", 2_010_000), ("1.5 KiB", 1_536), ("3GB", 3 * 10**9), (1e6, 10**6), ("7", 7)],
+)
+def test_sizes_are_exact(size: object, expected: int) -> None:
+    from mlpcalc.budgets import make_budget
+
+    budget = make_budget("m", {"spec": "3->2", "max_weights_bytes": size})
+    assert budget.limits["max_weights_bytes"] == expected
+
+
+@pytest.mark.parametrize(
+    ("size", "message"), [("1.5 B", "a whole number of bytes"), (1e300, "write it as an integer")]
+)
+def test_sizes_refused(size: object, message: str) -> None:
+    from mlpcalc.budgets import BudgetError, make_budget
+
+    with pytest.raises(BudgetError, match=message):
+        make_budget("m", {"spec": "3->2", "max_weights_bytes": size})
+
+
+def test_mixed_precision_needs_float32(tmp_path: Path) -> None:
+    (tmp_path / "mlpcalc.toml").write_text(
+        '[models.m]\nspec = "3->2"\nparams = 8\ndtype = "float16"\nmixed_precision = true\n'
+    )
+    result = run("check", "--config", str(tmp_path / "mlpcalc.toml"))
+    assert result.exit_code == 2
+    assert "mixed_precision: mixed precision keeps float32 weights, received dtype 'float16'" in result.stderr
+
+
+def test_annotations_are_escaped_and_relative_to_the_workspace(tmp_path: Path) -> None:
+    from mlpcalc.render.check import annotation
+
+    folder = tmp_path / "odd, name: here"
+    folder.mkdir()
+    text = annotation("50% over\nbudget", str(folder / "mlpcalc.toml"), 3, str(tmp_path))
+    assert (
+        text
+        == "::error file=odd%2C name%3A here/mlpcalc.toml,line=3,title=mlpcalc check::50%25 over%0Abudget\n"
+    )
+    assert annotation("x", None, None) == "::error title=mlpcalc check::x\n"
+
+
+def test_a_wrong_config_is_annotated_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mlpcalc.toml").write_text('[models.m]\nspec = "3->2"\nmax_param = 8\n')
+    monkeypatch.chdir(tmp_path)
+    result = run("check", GITHUB_ACTIONS="true", GITHUB_WORKSPACE=str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "::error file=mlpcalc.toml,line=3,title=mlpcalc check::mlpcalc.toml:3: [m] max_param"
+    )

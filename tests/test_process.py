@@ -152,3 +152,12 @@ def test_a_bug_is_one_line_and_exit_70() -> None:
     assert done.returncode == 70
     assert done.stderr.startswith("Error: internal error (RuntimeError: boom). This is a bug in mlpcalc")
     assert "Traceback" not in done.stderr
+
+
+def test_a_failing_check_keeps_exit_1_when_its_reader_stops_early(tmp_path: Path) -> None:
+    models = "".join(f'[models.m{i}]\nspec = "784->512->10"\nmax_params = 10\n' for i in range(400))
+    (tmp_path / "mlpcalc.toml").write_text(models)
+    shell = f"cd '{tmp_path}' && '{sys.executable}' -m mlpcalc check --json | head -c 20"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 1
+    assert done.stderr == ""

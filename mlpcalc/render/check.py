@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mlpcalc.budgets import Budget, Outcome
 from mlpcalc.model import Model
 
@@ -37,8 +39,8 @@ def check_text(results: Results, source: str) -> str:
         bad = [o for o in outcomes if not o.ok]
         if not bad:
             count = len(outcomes)
-            plural = "s" if count != 1 else ""
-            lines.append(f"  {budget.name:<{width}}  ok    {count} budget{plural} hold ({model.spec})")
+            counted = f"{count} budget{'s' if count != 1 else ''} hold{'' if count != 1 else 's'}"
+            lines.append(f"  {budget.name:<{width}}  ok    {counted} ({model.spec})")
             continue
         for index, outcome in enumerate(bad):
             label = f"{budget.name:<{width}}  FAIL" if index == 0 else " " * (width + 6)
@@ -64,15 +66,32 @@ def check_document(results: Results, source: str) -> dict[str, object]:
     }
 
 
-def github_annotations(results: Results) -> str:
-    """GitHub Actions workflow commands: each failing budget as an error on its file and line."""
-    lines = []
-    for budget, _, outcomes in results:
-        for outcome in outcomes:
-            if outcome.ok:
-                continue
-            message = f"{budget.name}: {_failure(outcome)}".replace("%", "%25").replace("\n", "%0A")
-            line = budget.lines.get(outcome.key, budget.lines.get(""))
-            place = f" file={budget.file},line={line}," if budget.file else " "
-            lines.append(f"::error{place}title=mlpcalc check::{message}")
-    return "".join(line + "\n" for line in lines)
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(message: str, file: str | None, line: int | None, workspace: str | None = None) -> str:
+    """A GitHub Actions `::error` workflow command, escaped as GitHub's rules ask; the file
+    relative to the workspace, so that the error shows on the pull request's diff."""
+    properties = []
+    if file is not None:
+        path = Path(file).resolve()
+        if workspace and path.is_relative_to(Path(workspace).resolve()):
+            file = str(path.relative_to(Path(workspace).resolve()))
+        properties += [f"file={_escape_property(file)}", f"line={line or 1}"]
+    properties.append("title=mlpcalc check")
+    return f"::error {','.join(properties)}::{_escape_data(message)}\n"
+
+
+def github_annotations(results: Results, workspace: str | None = None) -> str:
+    """Each failing budget as an error on its file and line."""
+    return "".join(
+        annotation(f"{budget.name}: {_failure(outcome)}", budget.file, budget.line_of(outcome.key), workspace)
+        for budget, _, outcomes in results
+        for outcome in outcomes
+        if not outcome.ok
+    )
