@@ -3,12 +3,15 @@
 _mlpcalc() {
     local cur="${COMP_WORDS[COMP_CWORD]}"
     local prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local commands="summary variables costs check diff forward init"
-    if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=( $(compgen -W "$commands --version --debug --help" -- "$cur") )
+    local command="" i
+    for ((i = 1; i < COMP_CWORD; i++)); do  # the first word that is not an option
+        case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; break ;; esac
+    done
+    if [[ -z "$command" ]]; then
+        COMPREPLY=( $(compgen -W "summary variables costs check diff forward init --version --debug --help -h" -- "$cur") )
         return
     fi
-    case "${COMP_WORDS[1]}:$prev" in
+    case "$command:$prev" in
         check:--dtype) COMPREPLY=( $(compgen -W "float32 bfloat16 float16 int8 float64" -- "$cur") ); return ;;
         check:--flops-convention) COMPREPLY=( $(compgen -W "mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler" -- "$cur") ); return ;;
         check:--optimizer) COMPREPLY=( $(compgen -W "sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl" -- "$cur") ); return ;;
@@ -28,21 +31,25 @@ _mlpcalc() {
         summary:--style) COMPREPLY=( $(compgen -W "keras classic" -- "$cur") ); return ;;
         variables:--style) COMPREPLY=( $(compgen -W "keras classic" -- "$cur") ); return ;;
         *:--config|*:--input|*:--output|*:--weights|*:-o) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        *:--batch|*:--chunk|*:--max-flops|*:--max-inference-bytes|*:--max-macs|*:--max-params|*:--max-trainable-params|*:--max-training-bytes|*:--max-weights-bytes|*:--name|*:--output-shape|*:--params|*:--seed|*:--width) COMPREPLY=(); return ;;
     esac
     local opts=""
-    case "${COMP_WORDS[1]}" in
-        summary) opts="--width --style --format --json --name --batch --costs --flops-convention --dtype --optimizer --mixed-precision --help" ;;
-        variables) opts="--style --json --name --help" ;;
-        costs) opts="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help" ;;
-        check) opts="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --json --quiet -q --help" ;;
-        diff) opts="--batch --dtype --optimizer --json --help" ;;
-        forward) opts="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --help" ;;
-        init) opts="--output -o --seed --init --json --quiet -q --help" ;;
+    case "$command" in
+        summary) opts="--width --style --format --json --name --batch --costs --flops-convention --dtype --optimizer --mixed-precision --help -h" ;;
+        variables) opts="--style --json --name --help -h" ;;
+        costs) opts="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" ;;
+        check) opts="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" ;;
+        diff) opts="--batch --dtype --optimizer --json --help -h" ;;
+        forward) opts="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --help -h" ;;
+        init) opts="--output -o --seed --init --json --quiet -q --help -h" ;;
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
-    else
-        COMPREPLY=( $(compgen -W "batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh" -- "$cur") )
+    else  # a spec: complete its last word, after the last ->, :, ( or space
+        local last="${cur##*[>:( ]}"
+        local head="${cur:0:${#cur}-${#last}}"
+        COMPREPLY=( $(compgen -P "$head" -W "batchnorm bn dropout elu gelu layernorm leaky_relu linear ln nobias relu selu sigmoid silu softmax softplus swish tanh" -- "$last") )
+        compopt -o nospace 2>/dev/null  # the spec goes on: no space after the word
     fi
 }
 complete -o default -F _mlpcalc mlpcalc

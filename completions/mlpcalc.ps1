@@ -3,13 +3,13 @@
 Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        'summary' = @('--width', '--style', '--format', '--json', '--name', '--batch', '--costs', '--flops-convention', '--dtype', '--optimizer', '--mixed-precision', '--help')
-        'variables' = @('--style', '--json', '--name', '--help')
-        'costs' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--name', '--help')
-        'check' = @('--config', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--batch', '--optimizer', '--dtype', '--flops-convention', '--json', '--quiet', '-q', '--help')
-        'diff' = @('--batch', '--dtype', '--optimizer', '--json', '--help')
-        'forward' = @('--weights', '--init', '--seed', '--batch', '--input', '--dtype', '--output', '-o', '--chunk', '--stats', '--style', '--json', '--quiet', '-q', '--name', '--help')
-        'init' = @('--output', '-o', '--seed', '--init', '--json', '--quiet', '-q', '--help')
+        'summary' = @('--width', '--style', '--format', '--json', '--name', '--batch', '--costs', '--flops-convention', '--dtype', '--optimizer', '--mixed-precision', '--help', '-h')
+        'variables' = @('--style', '--json', '--name', '--help', '-h')
+        'costs' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--name', '--help', '-h')
+        'check' = @('--config', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--batch', '--optimizer', '--dtype', '--flops-convention', '--mixed-precision', '--json', '--quiet', '-q', '--help', '-h')
+        'diff' = @('--batch', '--dtype', '--optimizer', '--json', '--help', '-h')
+        'forward' = @('--weights', '--init', '--seed', '--batch', '--input', '--dtype', '--output', '-o', '--chunk', '--stats', '--style', '--json', '--quiet', '-q', '--name', '--help', '-h')
+        'init' = @('--output', '-o', '--seed', '--init', '--json', '--quiet', '-q', '--help', '-h')
     }
     $choices = @{
         'check:--dtype' = @('float32', 'bfloat16', 'float16', 'int8', 'float64')
@@ -31,18 +31,30 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'summary:--style' = @('keras', 'classic')
         'variables:--style' = @('keras', 'classic')
     }
-    $globals = @('--version', '--debug', '--help')
+    $files = @('--config', '--input', '--output', '--weights', '-o')
+    $values = @('--batch', '--chunk', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--output-shape', '--params', '--seed', '--width')
+    $globals = @('--version', '--debug', '--help', '-h')
     $specWords = @('batchnorm', 'bn', 'dropout', 'elu', 'gelu', 'layernorm', 'leaky_relu', 'linear', 'ln', 'nobias', 'relu', 'selu', 'sigmoid', 'silu', 'softmax', 'softplus', 'swish', 'tanh')
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
     if ($wordToComplete -ne '') { $words = $words[0..($words.Count - 2)] }
-    if ($words.Count -le 1) {
+    $command = @($words | Select-Object -Skip 1 | Where-Object { $_ -notlike '-*' })[0]
+    $previous = $words[-1]
+    if (-not $command) {
         $candidates = @($commands.Keys) + $globals
-    } elseif ($choices.ContainsKey("$($words[1]):$($words[-1])")) {
-        $candidates = $choices["$($words[1]):$($words[-1])"]
-    } elseif ($wordToComplete -like '-*' -and $commands.ContainsKey($words[1])) {
-        $candidates = $commands[$words[1]]
+    } elseif ($choices.ContainsKey("${command}:$previous")) {
+        $candidates = $choices["${command}:$previous"]
+    } elseif ($files -contains $previous) {
+        return Get-ChildItem -Name -Path "$wordToComplete*" | ForEach-Object {
+            [System.Management.Automation.CompletionResult]::new($_, $_, 'ProviderItem', $_)
+        }
+    } elseif ($values -contains $previous) {
+        return
+    } elseif ($wordToComplete -like '-*') {
+        $candidates = $commands[$command]
     } else {
-        $candidates = $specWords
+        $head = [regex]::Match($wordToComplete, '^.*[>:( ]').Value
+        $tail = $wordToComplete.Substring($head.Length)
+        $candidates = $specWords | Where-Object { $_ -like "$tail*" } | ForEach-Object { "$head$_" }
     }
     $candidates | Where-Object { $_ -like "$wordToComplete*" } | Sort-Object | ForEach-Object {
         [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)

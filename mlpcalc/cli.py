@@ -78,13 +78,21 @@ class SpecCommand(TyperCommand):
 
 
 def read_spec(value: str | None) -> str | None:
-    """A spec as given, or read from stdin ("-") or from a file ("@path")."""
+    """A spec as given, or read from stdin ("-") or from a file ("@path"), as UTF-8 text."""
+    global _stdin_taken
     if value == "-":
-        return sys.stdin.read().strip()
+        if _stdin_taken:
+            raise typer.BadParameter("stdin holds one spec, read already: give this one as text or @FILE")
+        _stdin_taken = True
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        try:
+            return data.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise typer.BadParameter("stdin is not UTF-8 text", param_hint="SPEC") from None
     if value is not None and value.startswith("@"):
         path = Path(value[1:])
         try:
-            return path.read_text().strip()
+            return path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or error
             raise typer.BadParameter(
@@ -111,6 +119,7 @@ SamplesOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
 
 _debug = False  # set by --debug: let tracebacks through
+_stdin_taken = False  # a spec was read from stdin already: there is no second one
 _exit_on_closed_pipe = ExitCode.OK  # what a closed stdout ends with (check keeps its verdict)
 
 
@@ -128,8 +137,8 @@ def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for errors.")] = False,
 ) -> None:
     """Shapes, parameter counts and Keras summaries of MLPs, from a one-line spec."""
-    global _debug
-    _debug = debug
+    global _debug, _stdin_taken
+    _debug, _stdin_taken = debug, False
 
 
 # ---------------------------------------------------------------- plumbing
@@ -673,26 +682,14 @@ def diff(
 
       mlpcalc diff "784->512->10 relu" "784->512->bn->10 relu" --batch 64 --json
     """
-    if spec_a is None or spec_b is None:  # read_spec passes a given value through
-        raise typer.BadParameter("two specs are needed", param_hint="SPEC_B")
-    from mlpcalc.compare import diff_document, pair_layers, totals
+    from mlpcalc.compare import Diff
     from mlpcalc.render.diff import diff_text
     from mlpcalc.render.text import to_json
 
-    a, b = parse(spec_a, batch=batch), parse(spec_b, batch=batch)
-    rows = batch or 1
-    if json_flag:
-        emit(to_json(diff_document(a, b, rows, dtype.value, optimizer.value), ascii_only=ascii_only()))
-        return
-    figures = {
-        side: totals(model, rows, dtype.value, optimizer.value) for side, model in (("a", a), ("b", b))
-    }
-    merged = {
-        key: {"a": figures["a"][key], "b": figures["b"][key], "delta": figures["b"][key] - figures["a"][key]}
-        for key in figures["a"]
-    }
-    setting = f"batch {rows:,}, {dtype.value}, {optimizer.value}"
-    emit(diff_text(str(a.spec), str(b.spec), pair_layers(a, b), merged, setting))
+    compared = Diff(
+        parse(spec_a, batch=batch), parse(spec_b, batch=batch), batch or 1, dtype.value, optimizer.value
+    )
+    emit(to_json(compared.to_dict(), ascii_only=ascii_only()) if json_flag else diff_text(compared))
 
 
 class DType(StrEnum):

@@ -1,18 +1,23 @@
-"""Two models side by side, layer by layer: what `mlpcalc diff` reports.
+"""Two models side by side, layer by layer and in total: what `mlpcalc diff` reports.
 
-Layers are matched as a text diff matches lines (difflib on their canonical specs), so an
-inserted BatchNormalization shows as one added layer rather than every later one changed.
+Layers are matched as a text diff matches lines (difflib): first on what they are and what
+they see (canonical spec and input shape), then in what is left on the spec alone, then
+on the class. An inserted BatchNormalization shows as one added layer, not every later
+one changed.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from mlpcalc.memory import memory_report
 from mlpcalc.model import BuiltLayer, Model
 
 DIFF_SCHEMA = "mlpcalc/diff/v1"
+TOTALS = ("params", "trainable_params", "macs", "flops", "params_bytes", "inference_bytes", "training_bytes")
 
 
 @dataclass(frozen=True)
@@ -28,43 +33,100 @@ class Row:
             return "added"
         if self.b is None:
             return "removed"
-        same = (str(self.a.layer), self.a.output_shape, self.a.params) == (
-            str(self.b.layer),
-            self.b.output_shape,
-            self.b.params,
-        )
-        return "same" if same else "changed"
+        return "same" if _key(self.a) == _key(self.b) else "changed"
+
+    @property
+    def params_delta(self) -> int:
+        return (self.b.params if self.b else 0) - (self.a.params if self.a else 0)
+
+    @property
+    def macs_delta(self) -> int:
+        return (self.b.macs if self.b else 0) - (self.a.macs if self.a else 0)
 
 
-def pair_layers(a: Model, b: Model) -> list[Row]:
-    """A's and B's layers, matched by their canonical specs."""
-    left, right = [str(layer.layer) for layer in a.layers], [str(layer.layer) for layer in b.layers]
+def _key(layer: BuiltLayer) -> tuple[str, tuple[int, ...]]:
+    return str(layer.layer), layer.input_shape
+
+
+def _spec(layer: BuiltLayer) -> str:
+    return str(layer.layer)
+
+
+def _class(layer: BuiltLayer) -> str:
+    return layer.keras_class
+
+
+def _pair(
+    a: list[BuiltLayer], b: list[BuiltLayer], keys: tuple[Callable[[BuiltLayer], object], ...]
+) -> list[Row]:
+    """Rows for two stretches of layers: matched on the first key, what is left on the next."""
+    if not keys:
+        return [Row(x, None) for x in a] + [Row(None, y) for y in b]
     rows: list[Row] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_opcodes():
-        if tag in ("equal", "replace"):
-            pairs = list(zip(a.layers[i1:i2], b.layers[j1:j2], strict=False))
-            rows += [Row(x, y) for x, y in pairs]
-            rows += [Row(x, None) for x in a.layers[i1 + len(pairs) : i2]]
-            rows += [Row(None, y) for y in b.layers[j1 + len(pairs) : j2]]
-        elif tag == "delete":
-            rows += [Row(x, None) for x in a.layers[i1:i2]]
+    key, rest = keys[0], keys[1:]
+    matcher = difflib.SequenceMatcher(a=[key(x) for x in a], b=[key(y) for y in b], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            rows += [Row(x, y) for x, y in zip(a[i1:i2], b[j1:j2], strict=True)]
         else:
-            rows += [Row(None, y) for y in b.layers[j1:j2]]
+            rows += _pair(a[i1:i2], b[j1:j2], rest)
     return rows
 
 
-def totals(model: Model, batch: int, dtype: str, optimizer: str) -> dict[str, int]:
-    """The figures `diff` compares in total."""
-    memory = memory_report(model, batch, dtype, optimizer)
-    return {
-        "params": model.total_params,
-        "trainable_params": model.trainable_params,
-        "macs": model.total_macs * batch,
-        "flops": model.total_flops * batch,
-        "params_bytes": memory.params,
-        "inference_bytes": memory.inference,
-        "training_bytes": memory.training,
-    }
+@dataclass(frozen=True)
+class Diff:
+    """Models A and B compared for `batch` samples of `dtype`, training with `optimizer`."""
+
+    a: Model
+    b: Model
+    batch: int = 1
+    dtype: str = "float32"
+    optimizer: str = "adam"
+
+    @cached_property
+    def rows(self) -> list[Row]:
+        # Same layer on the same input first, then the same layer, then the same class.
+        return _pair(list(self.a.layers), list(self.b.layers), (_key, _spec, _class))
+
+    def _totals(self, model: Model) -> dict[str, int]:
+        memory = memory_report(model, self.batch, self.dtype, self.optimizer)
+        return {
+            "params": model.total_params,
+            "trainable_params": model.trainable_params,
+            "macs": model.total_macs * self.batch,
+            "flops": model.total_flops * self.batch,
+            "params_bytes": memory.params,
+            "inference_bytes": memory.inference,
+            "training_bytes": memory.training,
+        }
+
+    @cached_property
+    def totals(self) -> dict[str, dict[str, int]]:
+        """Each figure for A and B, and B - A."""
+        before, after = self._totals(self.a), self._totals(self.b)
+        return {key: {"a": before[key], "b": after[key], "delta": after[key] - before[key]} for key in TOTALS}
+
+    def to_dict(self) -> dict[str, object]:
+        """The `mlpcalc/diff/v1` JSON document."""
+        return {
+            "schema": DIFF_SCHEMA,
+            "a": str(self.a.spec),
+            "b": str(self.b.spec),
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "optimizer": self.optimizer,
+            "layers": [
+                {
+                    "change": row.change,
+                    "a": _layer(row.a),
+                    "b": _layer(row.b),
+                    "params_delta": row.params_delta,
+                    "macs_delta": row.macs_delta,
+                }
+                for row in self.rows
+            ],
+            "totals": self.totals,
+        }
 
 
 def _layer(layer: BuiltLayer | None) -> dict[str, object] | None:
@@ -77,31 +139,4 @@ def _layer(layer: BuiltLayer | None) -> dict[str, object] | None:
         "output_shape": list(layer.output_shape),
         "params": layer.params,
         "macs": layer.macs,
-    }
-
-
-def diff_document(
-    a: Model, b: Model, batch: int = 1, dtype: str = "float32", optimizer: str = "adam"
-) -> dict[str, object]:
-    """The `mlpcalc/diff/v1` JSON document."""
-    before, after = totals(a, batch, dtype, optimizer), totals(b, batch, dtype, optimizer)
-    return {
-        "schema": DIFF_SCHEMA,
-        "a": str(a.spec),
-        "b": str(b.spec),
-        "batch": batch,
-        "dtype": dtype,
-        "optimizer": optimizer,
-        "layers": [
-            {
-                "change": row.change,
-                "a": _layer(row.a),
-                "b": _layer(row.b),
-                "params_delta": (row.b.params if row.b else 0) - (row.a.params if row.a else 0),
-            }
-            for row in pair_layers(a, b)
-        ],
-        "totals": {
-            key: {"a": before[key], "b": after[key], "delta": after[key] - before[key]} for key in before
-        },
     }

@@ -40,6 +40,7 @@ class Cli:
     global_options: list[str]
     choices: dict[str, list[str]]  # "command:option" -> its values
     file_options: list[str]
+    value_options: list[str]  # take a value that is neither a choice nor a file: offer nothing
 
 
 def describe() -> Cli:
@@ -47,6 +48,7 @@ def describe() -> Cli:
     group = typer.main.get_command(app)
     choices: dict[str, list[str]] = {}
     files: set[str] = set()
+    values: set[str] = set()
     commands = []
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         options = []
@@ -56,13 +58,21 @@ def describe() -> Cli:
             for opt in names:
                 if getattr(param.type, "choices", None):
                     choices[f"{name}:{opt}"] = [str(choice) for choice in param.type.choices]
-                if type(param.type).__name__ == "TyperPath":
+                elif type(param.type).__name__ == "TyperPath":
                     files.add(opt)
-        options += ["--help"]
+                elif not getattr(param, "is_flag", True):
+                    values.add(opt)
+        options += ["--help", "-h"]
         summary = (command.help or "").strip().splitlines()[0]
         commands.append(Command(name, summary, options))
-    global_options = [opt for param in group.params for opt in param.opts if opt.startswith("-")] + ["--help"]
-    return Cli(commands, global_options, dict(sorted(choices.items())), sorted(files))
+    global_options = [opt for param in group.params for opt in param.opts if opt.startswith("-")]
+    global_options += ["--help", "-h"]
+    return Cli(commands, global_options, dict(sorted(choices.items())), sorted(files), sorted(values - files))
+
+
+def _quote(text: str) -> str:
+    """Single-quoted for bash, zsh and fish alike."""
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def bash(cli: Cli) -> str:
@@ -71,28 +81,36 @@ def bash(cli: Cli) -> str:
         for opt, values in cli.choices.items()
     )
     commands = "\n".join(f'        {c.name}) opts="{" ".join(c.options)}" ;;' for c in cli.commands)
+    firsts = " ".join([c.name for c in cli.commands] + cli.global_options)
     return f"""# {HEADER}
 # Install: source this file from ~/.bashrc, or copy it to /etc/bash_completion.d/mlpcalc
 _mlpcalc() {{
     local cur="${{COMP_WORDS[COMP_CWORD]}}"
     local prev="${{COMP_WORDS[COMP_CWORD-1]}}"
-    local commands="{" ".join(c.name for c in cli.commands)}"
-    if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=( $(compgen -W "$commands {" ".join(cli.global_options)}" -- "$cur") )
+    local command="" i
+    for ((i = 1; i < COMP_CWORD; i++)); do  # the first word that is not an option
+        case "${{COMP_WORDS[i]}}" in -*) ;; *) command="${{COMP_WORDS[i]}}"; break ;; esac
+    done
+    if [[ -z "$command" ]]; then
+        COMPREPLY=( $(compgen -W "{firsts}" -- "$cur") )
         return
     fi
-    case "${{COMP_WORDS[1]}}:$prev" in
+    case "$command:$prev" in
 {cases}
         {"|".join("*:" + opt for opt in cli.file_options)}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        {"|".join("*:" + opt for opt in cli.value_options)}) COMPREPLY=(); return ;;
     esac
     local opts=""
-    case "${{COMP_WORDS[1]}}" in
+    case "$command" in
 {commands}
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
-    else
-        COMPREPLY=( $(compgen -W "{" ".join(SPEC_WORDS)}" -- "$cur") )
+    else  # a spec: complete its last word, after the last ->, :, ( or space
+        local last="${{cur##*[>:( ]}}"
+        local head="${{cur:0:${{#cur}}-${{#last}}}}"
+        COMPREPLY=( $(compgen -P "$head" -W "{" ".join(SPEC_WORDS)}" -- "$last") )
+        compopt -o nospace 2>/dev/null  # the spec goes on: no space after the word
     fi
 }}
 complete -o default -F _mlpcalc mlpcalc
@@ -100,7 +118,7 @@ complete -o default -F _mlpcalc mlpcalc
 
 
 def zsh(cli: Cli) -> str:
-    described = "\n".join(f"    '{c.name}:{c.help.replace(chr(39), '')}'" for c in cli.commands)
+    described = "\n".join(f"    {_quote(c.name + ':' + c.help)}" for c in cli.commands)
     cases = "\n".join(
         f"    {opt}) compadd -- {' '.join(values)}; return ;;" for opt, values in cli.choices.items()
     )
@@ -110,25 +128,31 @@ def zsh(cli: Cli) -> str:
 # Install: put this file, named _mlpcalc, in a folder of $fpath, then run compinit.
 _mlpcalc() {{
   local -a commands opts
+  local command="" i
   commands=(
 {described}
   )
-  if (( CURRENT == 2 )); then
+  for (( i = 2; i < CURRENT; i++ )); do  # the first word that is not an option
+    [[ ${{words[i]}} != -* ]] && {{ command=${{words[i]}}; break; }}
+  done
+  if [[ -z $command ]]; then
     _describe 'command' commands
     compadd -- {" ".join(cli.global_options)}
     return
   fi
-  case ${{words[2]}}:${{words[CURRENT-1]}} in
+  case $command:${{words[CURRENT-1]}} in
 {cases}
     {"|".join("*:" + opt for opt in cli.file_options)}) _files; return ;;
+    {"|".join("*:" + opt for opt in cli.value_options)}) return ;;
   esac
-  case ${{words[2]}} in
+  case $command in
 {commands}
   esac
   if [[ $PREFIX == -* ]]; then
     compadd -- $opts
-  else
-    compadd -- {" ".join(SPEC_WORDS)}
+  else  # a spec: complete its last word, after the last ->, :, ( or space
+    compset -P '*[>:( ]'
+    compadd -S '' -- {" ".join(_quote(word) for word in SPEC_WORDS)}
   fi
 }}
 _mlpcalc "$@"
@@ -136,15 +160,25 @@ _mlpcalc "$@"
 
 
 def fish(cli: Cli) -> str:
+    words = " ".join(SPEC_WORDS)
     lines = [
         f"# {HEADER}",
         "# Install: copy to ~/.config/fish/completions/mlpcalc.fish",
         "complete -c mlpcalc -f",
+        "function __mlpcalc_spec --description 'mlpcalc: complete the last word of a spec'",
+        "    set -l token (commandline -ct)",
+        "    set -l head (string match -r -- '^.*[>:( ]' $token)",
+        f"    for word in {words}",
+        '        echo "$head$word"',
+        "    end",
+        "end",
     ]
     for command in cli.commands:
-        described = command.help.replace("'", "")
-        lines.append(f"complete -c mlpcalc -n __fish_use_subcommand -a {command.name} -d '{described}'")
-    lines += [f"complete -c mlpcalc -n __fish_use_subcommand -l {opt[2:]}" for opt in cli.global_options]
+        described = _quote(command.help)
+        lines.append(f"complete -c mlpcalc -n __fish_use_subcommand -a {command.name} -d {described}")
+    for opt in cli.global_options:
+        flag = f"-l {opt[2:]}" if opt.startswith("--") else f"-s {opt[1:]}"
+        lines.append(f"complete -c mlpcalc -n __fish_use_subcommand {flag}")
     for command in cli.commands:
         when = f"-n '__fish_seen_subcommand_from {command.name}'"
         for opt in command.options:
@@ -154,15 +188,17 @@ def fish(cli: Cli) -> str:
                 lines.append(f"complete -c mlpcalc {when} {flag} -xa '{values}'")
             elif opt in cli.file_options:
                 lines.append(f"complete -c mlpcalc {when} {flag} -rF")
+            elif opt in cli.value_options:
+                lines.append(f"complete -c mlpcalc {when} {flag} -x")
             else:
                 lines.append(f"complete -c mlpcalc {when} {flag}")
-        lines.append(f"complete -c mlpcalc {when} -a '{' '.join(SPEC_WORDS)}'")
+        lines.append(f"complete -c mlpcalc {when} -a '(__mlpcalc_spec)'")
     return "\n".join(lines) + "\n"
 
 
 def powershell(cli: Cli) -> str:
     def array(values: list[str]) -> str:
-        return "@(" + ", ".join(f"'{value}'" for value in values) + ")"
+        return "@(" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + ")"
 
     commands = "\n".join(f"        '{c.name}' = {array(c.options)}" for c in cli.commands)
     choices = "\n".join(f"        '{opt}' = {array(values)}" for opt, values in cli.choices.items())
@@ -176,18 +212,30 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {{
     $choices = @{{
 {choices}
     }}
+    $files = {array(cli.file_options)}
+    $values = {array(cli.value_options)}
     $globals = {array(cli.global_options)}
     $specWords = {array(SPEC_WORDS)}
     $words = @($commandAst.CommandElements | ForEach-Object {{ $_.ToString() }})
     if ($wordToComplete -ne '') {{ $words = $words[0..($words.Count - 2)] }}
-    if ($words.Count -le 1) {{
+    $command = @($words | Select-Object -Skip 1 | Where-Object {{ $_ -notlike '-*' }})[0]
+    $previous = $words[-1]
+    if (-not $command) {{
         $candidates = @($commands.Keys) + $globals
-    }} elseif ($choices.ContainsKey("$($words[1]):$($words[-1])")) {{
-        $candidates = $choices["$($words[1]):$($words[-1])"]
-    }} elseif ($wordToComplete -like '-*' -and $commands.ContainsKey($words[1])) {{
-        $candidates = $commands[$words[1]]
+    }} elseif ($choices.ContainsKey("${{command}}:$previous")) {{
+        $candidates = $choices["${{command}}:$previous"]
+    }} elseif ($files -contains $previous) {{
+        return Get-ChildItem -Name -Path "$wordToComplete*" | ForEach-Object {{
+            [System.Management.Automation.CompletionResult]::new($_, $_, 'ProviderItem', $_)
+        }}
+    }} elseif ($values -contains $previous) {{
+        return
+    }} elseif ($wordToComplete -like '-*') {{
+        $candidates = $commands[$command]
     }} else {{
-        $candidates = $specWords
+        $head = [regex]::Match($wordToComplete, '^.*[>:( ]').Value
+        $tail = $wordToComplete.Substring($head.Length)
+        $candidates = $specWords | Where-Object {{ $_ -like "$tail*" }} | ForEach-Object {{ "$head$_" }}
     }}
     $candidates | Where-Object {{ $_ -like "$wordToComplete*" }} | Sort-Object | ForEach-Object {{
         [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)

@@ -42,6 +42,20 @@ def test_bash_completes_commands_options_and_values() -> None:
     assert "--flops-convention" in complete("costs", "x", "--")
 
 
+def test_bash_completes_inside_a_quoted_spec() -> None:
+    assert complete("summary", '"784->512:re') == ['"784->512:relu']
+    assert complete("summary", '"784->512->b') == ['"784->512->batchnorm', '"784->512->bn']
+
+
+def test_bash_finds_the_command_after_global_options() -> None:
+    assert complete("--debug", "summary", "x", "--sty") == ["--style"]
+
+
+def test_bash_offers_nothing_for_a_free_value() -> None:
+    assert complete("forward", "x", "--batch", "") == []
+    assert complete("check", "x", "--max-params", "") == []
+
+
 @pytest.mark.parametrize(
     ("shell", "name", "flag"), [("zsh", "_mlpcalc", "-n"), ("fish", "mlpcalc.fish", "--no-execute")]
 )

@@ -8,7 +8,11 @@ import jsonschema
 from test_cli import run, schema
 
 from mlpcalc import parse
-from mlpcalc.compare import pair_layers
+from mlpcalc.compare import Diff, Row
+
+
+def pair_layers(a: object, b: object) -> list[Row]:
+    return Diff(a, b).rows  # type: ignore[arg-type]
 
 
 def test_an_inserted_layer_is_one_added_row() -> None:
@@ -19,6 +23,21 @@ def test_an_inserted_layer_is_one_added_row() -> None:
 def test_a_resized_layer_is_changed_and_so_is_the_next() -> None:
     rows = pair_layers(parse("784->512->10 relu"), parse("784->1024->10 relu"))
     assert [row.change for row in rows] == ["changed", "changed"]  # the next Dense has more inputs
+
+
+def test_a_removed_repeat_is_one_removed_row() -> None:
+    rows = pair_layers(parse("8->16*3->2"), parse("8->16*2->2"))
+    assert [row.change for row in rows] == ["same", "same", "removed", "same"]
+
+
+def test_replaced_stretches_pair_layers_of_one_class() -> None:
+    rows = pair_layers(parse("8->4->bn->2"), parse("8->ln->6->2"))
+    assert [(row.a and row.a.keras_class, row.b and row.b.keras_class) for row in rows] == [
+        (None, "LayerNormalization"),
+        ("Dense", "Dense"),
+        ("BatchNormalization", None),
+        ("Dense", "Dense"),
+    ]
 
 
 def test_removed_layers() -> None:
@@ -37,7 +56,8 @@ def test_text() -> None:
     lines = result.stdout.splitlines()
     assert lines[:2] == ["A  784->512:relu->10", "B  784->512:relu->bn->256:gelu->10"]
     assert lines[5].startswith("+") and "batch_normalization (BatchNormalization)" in lines[5]
-    assert lines[7].startswith("~") and lines[7].endswith("-2,560 (-49.9%)")
+    assert lines[7].split()[:2] == ["~", "dense_1"] and lines[7].endswith("-2,560 (-49.9%)")
+    assert "5,130 -> 2,570" in lines[7] and "5,120 -> 2,560" in lines[7]  # params and MACs
     assert "  params            407,050    537,866  +130,816 (+32.1%)" in lines
 
 
@@ -48,6 +68,17 @@ def test_json() -> None:
     assert document["totals"]["params"] == {"a": 407_050, "b": 814_090, "delta": 407_040}
     assert document["totals"]["macs"]["b"] == 64 * (784 * 1024 + 1024 * 10)
     assert [layer["params_delta"] for layer in document["layers"]] == [401_920, 5_120]
+    assert [layer["macs_delta"] for layer in document["layers"]] == [401_408, 5_120]
+
+
+def test_one_stdin_spec_only() -> None:
+    from typer.testing import CliRunner
+
+    from mlpcalc.cli import app
+
+    result = CliRunner().invoke(app, ["diff", "-", "-"], input="3->2\n")
+    assert result.exit_code == 2
+    assert "stdin holds one spec" in result.stderr
 
 
 def test_a_bad_spec_is_a_usage_error() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlpcalc.compare import Row
+from mlpcalc.compare import Diff
 from mlpcalc.model import BuiltLayer
 from mlpcalc.render.formats import readable_size, shape_text
 
@@ -17,12 +17,6 @@ LABELS = {
     "inference_bytes": "inference memory",
     "training_bytes": "training memory",
 }
-
-
-def _side(layer: BuiltLayer | None) -> tuple[str, str, str]:
-    if layer is None:
-        return ("", "", "")
-    return (f"{layer.name} ({layer.keras_class})", shape_text(layer.output_shape), f"{layer.params:,}")
 
 
 def _delta(delta: int, before: int, as_bytes: bool = False) -> str:
@@ -45,25 +39,38 @@ def _aligned(rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
     return lines
 
 
-def _figure(value: int, as_bytes: bool) -> str:
-    return readable_size(value) if as_bytes else f"{value:,}"
+def _either(a: str | None, b: str | None) -> str:
+    """One value when A and B agree, `A -> B` when they differ."""
+    if a is None or b is None:
+        return a or b or ""
+    return a if a == b else f"{a} -> {b}"
 
 
-def diff_text(a: str, b: str, rows: list[Row], totals: dict[str, dict[str, int]], setting: str) -> str:
-    lines = [f"A  {a}", f"B  {b}", ""]
-    table: list[tuple[str, ...]] = [
-        ("", "A layer", "A output", "A params", "B layer", "B output", "B params", "change")
-    ]
-    for row in rows:
-        before, after = _side(row.a), _side(row.b)
-        delta = (row.b.params if row.b else 0) - (row.a.params if row.a else 0)
-        table.append((MARKS[row.change], *before, *after, _delta(delta, row.a.params if row.a else 0)))
-    lines += _aligned(table, right={3, 6})
-    lines += ["", f"Totals ({setting})"]
+def _cell(layer: BuiltLayer | None, field: str) -> str | None:
+    if layer is None:
+        return None
+    return {
+        "layer": f"{layer.name} ({layer.keras_class})",
+        "spec": str(layer.layer),
+        "output": shape_text(layer.output_shape),
+        "params": f"{layer.params:,}",
+        "macs": f"{layer.macs:,}",
+    }[field]
+
+
+def diff_text(diff: Diff) -> str:
+    lines = [f"A  {diff.a.spec}", f"B  {diff.b.spec}", ""]
+    table: list[tuple[str, ...]] = [("", "layer", "spec", "output", "params", "MACs", "params change")]
+    for row in diff.rows:
+        cells = [_either(_cell(row.a, field), _cell(row.b, field)) for field in ("layer", "spec", "output")]
+        cells += [_either(_cell(row.a, field), _cell(row.b, field)) for field in ("params", "macs")]
+        table.append((MARKS[row.change], *cells, _delta(row.params_delta, row.a.params if row.a else 0)))
+    lines += _aligned(table, right={4, 5})
+    lines += ["", f"Totals (batch {diff.batch:,}, {diff.dtype}, {diff.optimizer})"]
     summary: list[tuple[str, ...]] = [("", "A", "B", "change")]
-    for key, values in totals.items():
+    for key, values in diff.totals.items():
         as_bytes = key in BYTES
-        shown = (_figure(values["a"], as_bytes), _figure(values["b"], as_bytes))
+        shown = [readable_size(values[side]) if as_bytes else f"{values[side]:,}" for side in ("a", "b")]
         summary.append((LABELS[key], *shown, _delta(values["delta"], values["a"], as_bytes)))
     lines += ["  " + line for line in _aligned(summary, right={1, 2})]
     return "\n".join(lines) + "\n"
