@@ -22,6 +22,7 @@ import typer
 from typer.core import TyperCommand
 
 from mlpcalc import __version__
+from mlpcalc.engine.names import Init  # numpy-free: --help lists the initializers
 from mlpcalc.errors import ExitCode, MlpcalcError
 from mlpcalc.model import DEFAULT_NAME, Model, parse
 from mlpcalc.spec import MAX_SIZE
@@ -698,23 +699,12 @@ class DType(StrEnum):
     float16 = "float16"
 
 
-class InitName(StrEnum):  # the engine's Init, repeated here so that --help needs no numpy
-    glorot_uniform = "glorot_uniform"
-    glorot_normal = "glorot_normal"
-    he_uniform = "he_uniform"
-    he_normal = "he_normal"
-    lecun_uniform = "lecun_uniform"
-    lecun_normal = "lecun_normal"
-    orthogonal = "orthogonal"
-    zeros = "zeros"
-
-
 SeedOpt = Annotated[
     int | None, typer.Option("--seed", min=0, help="Seed of the weights and the random input. [default: 0]")
 ]
 InitSeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the weights.")]
 InitOpt = Annotated[
-    InitName | None,
+    Init | None,
     typer.Option("--init", help="Kernel initializer (Keras's formulas). [default: glorot_uniform]"),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
@@ -784,7 +774,6 @@ def forward(
         raise typer.BadParameter(
             "nothing is drawn: the weights and the input come from files", param_hint="--seed"
         )
-    from mlpcalc.engine.initializers import Init
     from mlpcalc.engine.run import run_forward
     from mlpcalc.render.forward import Progress, classic_text, forward_document, forward_text
     from mlpcalc.render.text import to_json
@@ -793,7 +782,7 @@ def forward(
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         run = run_forward(
-            model, seed=seed or 0, init=Init(initializer or InitName.glorot_uniform), weights_path=weights,
+            model, seed=seed or 0, init=initializer or Init.glorot_uniform, weights_path=weights,
             rows=batch, input_path=input_path, dtype=dtype.value, output_path=output_path, chunk=chunk,
             stats=stats, progress=progress,
         )  # fmt: skip
@@ -837,13 +826,12 @@ def init(
     """
     if quiet and json_flag:
         raise typer.BadParameter("it prints nothing, so --json means nothing", param_hint="--quiet")
-    from mlpcalc.engine.initializers import Init
     from mlpcalc.engine.run import run_init
     from mlpcalc.render.forward import init_document, init_text
     from mlpcalc.render.text import to_json
 
     model = parse(spec)
-    chosen = Init(initializer or InitName.glorot_uniform)
+    chosen = initializer or Init.glorot_uniform
     run_init(model, output, seed=seed, init=chosen)
     if quiet:
         return

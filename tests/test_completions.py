@@ -66,7 +66,7 @@ def test_other_shells_parse_their_script(shell: str, name: str, flag: str) -> No
 
 
 def test_every_choice_is_offered() -> None:
-    from mlpcalc.engine.initializers import Init
+    from mlpcalc.engine.names import Init
 
     bash = SCRIPTS["mlpcalc.bash"]
     assert all(name.value in bash for name in Init)

@@ -16,7 +16,7 @@ from test_spec import spec_strategy
 from mlpcalc import parse
 from mlpcalc.engine.arrays import release
 from mlpcalc.engine.forward import Stats, check_memory, forward, plan
-from mlpcalc.engine.initializers import Init
+from mlpcalc.engine.names import Init
 from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
 from mlpcalc.errors import FileError, ResourceError, WeightsError
 from mlpcalc.model import Model
@@ -299,9 +299,3 @@ def test_release_hands_pages_back(tmp_path: Path) -> None:
     assert touched - before > 48
     assert resident_mib() - before < 16
     assert float(mapped[-1].sum()) == 2**18  # still readable afterwards
-
-
-def test_initializer_names_agree_with_the_cli() -> None:
-    from mlpcalc.cli import InitName
-
-    assert [i.value for i in InitName] == [i.value for i in Init]

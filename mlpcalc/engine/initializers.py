@@ -10,27 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
+from mlpcalc.engine.names import Init
+
 Float32 = NDArray[np.float32]
 
 TRUNCATED_STDDEV = 0.87962566103423978  # stddev of a unit normal truncated to [-2, 2]
-
-
-class Init(StrEnum):
-    """The kernel initializers `--init` offers, with Keras's names."""
-
-    glorot_uniform = "glorot_uniform"
-    glorot_normal = "glorot_normal"
-    he_uniform = "he_uniform"
-    he_normal = "he_normal"
-    lecun_uniform = "lecun_uniform"
-    lecun_normal = "lecun_normal"
-    orthogonal = "orthogonal"
-    zeros = "zeros"
 
 
 def _uniform(rng: np.random.Generator, shape: tuple[int, ...], limit: float) -> Float32:

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from mlpcalc.engine import arrays
 from mlpcalc.engine.forward import Stats, check_memory, forward, plan
-from mlpcalc.engine.initializers import Init
+from mlpcalc.engine.names import Init
 from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
 from mlpcalc.errors import FileError
 from mlpcalc.model import Model

@@ -13,7 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mlpcalc.engine.arrays import read_npz, written_atomically
-from mlpcalc.engine.initializers import CONSTANT_STARTS, INITIALIZERS, Init
+from mlpcalc.engine.initializers import CONSTANT_STARTS, INITIALIZERS
+from mlpcalc.engine.names import Init
 from mlpcalc.errors import FileError, WeightsError
 from mlpcalc.model import Model
 
