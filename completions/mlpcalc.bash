@@ -8,7 +8,7 @@ _mlpcalc() {
         case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; break ;; esac
     done
     if [[ -z "$command" ]]; then
-        COMPREPLY=( $(compgen -W "summary variables costs check diff forward init --version --debug --help -h" -- "$cur") )
+        COMPREPLY=( $(compgen -W "summary variables costs diff check forward init --version --debug --help -h" -- "$cur") )
         return
     fi
     case "$command:$prev" in
@@ -38,8 +38,8 @@ _mlpcalc() {
         summary) opts="--width --style --format --json --name --batch --costs --flops-convention --dtype --optimizer --mixed-precision --help -h" ;;
         variables) opts="--style --json --name --help -h" ;;
         costs) opts="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" ;;
-        check) opts="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" ;;
         diff) opts="--batch --dtype --optimizer --json --help -h" ;;
+        check) opts="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" ;;
         forward) opts="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --help -h" ;;
         init) opts="--output -o --seed --init --json --quiet -q --help -h" ;;
     esac

@@ -11,8 +11,8 @@ end
 complete -c mlpcalc -n __fish_use_subcommand -a summary -d 'Print what Keras'\''s model.summary() prints for SPEC.'
 complete -c mlpcalc -n __fish_use_subcommand -a variables -d 'List every weight variable of SPEC: name, shape, trainable, count.'
 complete -c mlpcalc -n __fish_use_subcommand -a costs -d 'Compute and memory of SPEC: MACs, FLOPs (as each tool counts them), inference and training memory.'
-complete -c mlpcalc -n __fish_use_subcommand -a check -d 'Check models against budgets: exit 0 when all hold, 1 when any fails, 2 when the budgets are wrong.'
 complete -c mlpcalc -n __fish_use_subcommand -a diff -d 'Compare two models layer by layer and in total: shapes, params, MACs, FLOPs, memory.'
+complete -c mlpcalc -n __fish_use_subcommand -a check -d 'Check models against budgets: exit 0 when all hold, 1 when any fails, 2 when the budgets are wrong.'
 complete -c mlpcalc -n __fish_use_subcommand -a forward -d 'Run SPEC forward with NumPy, as Keras'\''s model(x, training=False) does.'
 complete -c mlpcalc -n __fish_use_subcommand -a init -d 'Write initial weights for SPEC to a .npz file, one array per variable.'
 complete -c mlpcalc -n __fish_use_subcommand -l version
@@ -49,6 +49,13 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l name -x
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -a '(__mlpcalc_spec)'
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l batch -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l dtype -xa 'float32 bfloat16 float16 int8 float64'
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l json
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l help
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -s h
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -a '(__mlpcalc_spec)'
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l config -rF
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l params -x
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l max-params -x
@@ -70,13 +77,6 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from check' -s q
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -a '(__mlpcalc_spec)'
-complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l batch -x
-complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l dtype -xa 'float32 bfloat16 float16 int8 float64'
-complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
-complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l json
-complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l help
-complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -s h
-complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -a '(__mlpcalc_spec)'
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l weights -rF
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l init -xa 'glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros'
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l seed -x

@@ -6,8 +6,8 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'summary' = @('--width', '--style', '--format', '--json', '--name', '--batch', '--costs', '--flops-convention', '--dtype', '--optimizer', '--mixed-precision', '--help', '-h')
         'variables' = @('--style', '--json', '--name', '--help', '-h')
         'costs' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--name', '--help', '-h')
-        'check' = @('--config', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--batch', '--optimizer', '--dtype', '--flops-convention', '--mixed-precision', '--json', '--quiet', '-q', '--help', '-h')
         'diff' = @('--batch', '--dtype', '--optimizer', '--json', '--help', '-h')
+        'check' = @('--config', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--batch', '--optimizer', '--dtype', '--flops-convention', '--mixed-precision', '--json', '--quiet', '-q', '--help', '-h')
         'forward' = @('--weights', '--init', '--seed', '--batch', '--input', '--dtype', '--output', '-o', '--chunk', '--stats', '--style', '--json', '--quiet', '-q', '--name', '--help', '-h')
         'init' = @('--output', '-o', '--seed', '--init', '--json', '--quiet', '-q', '--help', '-h')
     }

@@ -306,7 +306,7 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("mlpcalc.cli.parse", interrupted)
+    monkeypatch.setattr("mlpcalc.cli.describe.parse", interrupted)
     result = run("summary", "3->2")
     assert result.exit_code == 130
     assert result.stdout == ""

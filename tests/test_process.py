@@ -81,10 +81,10 @@ def test_ctrl_c_ends_quietly_with_130() -> None:
     # A parse that sleeps stands in for a long run: interrupt it mid-command, once it
     # has said it is there (a fixed delay could land in the imports on a slow machine).
     code = (
-        "import sys, time, mlpcalc.cli as cli\n"
+        "import sys, time, mlpcalc.cli as cli, mlpcalc.cli.describe as describe\n"
         "def slow(*args, **kwargs):\n"
         "    sys.stderr.write('ready\\n'); sys.stderr.flush(); time.sleep(60)\n"
-        "cli.parse = slow\n"
+        "describe.parse = slow\n"
         "sys.argv = ['mlpcalc', 'summary', '3->2']\n"
         "cli.main()"
     )
@@ -142,9 +142,9 @@ def test_ascii_terminal_gets_valid_json() -> None:
 
 def test_a_bug_is_one_line_and_exit_70() -> None:
     code = (
-        "import sys, mlpcalc.cli as cli\n"
+        "import sys, mlpcalc.cli as cli, mlpcalc.cli.describe as describe\n"
         "def broken(*args, **kwargs): raise RuntimeError('boom')\n"
-        "cli.parse = broken\n"
+        "describe.parse = broken\n"
         "sys.argv = ['mlpcalc', 'summary', '3->2']\n"
         "cli.main()"
     )

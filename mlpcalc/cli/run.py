@@ -1,0 +1,173 @@
+"""Commands that run the NumPy engine: forward, init."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlpcalc.cli.base import (
+    SPEC_COMMAND,
+    JsonOpt,
+    NameOpt,
+    SpecArg,
+    Style,
+    app,
+    ascii_only,
+    emit,
+    handles_errors,
+)
+from mlpcalc.engine.names import Init
+from mlpcalc.model import DEFAULT_NAME, parse
+from mlpcalc.spec import MAX_SIZE
+
+
+class DType(StrEnum):
+    float32 = "float32"
+    float64 = "float64"
+    float16 = "float16"
+
+
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", min=0, help="Seed of the weights and the random input. [default: 0]")
+]
+InitSeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the weights.")]
+InitOpt = Annotated[
+    Init | None,
+    typer.Option("--init", help="Kernel initializer (Keras's formulas). [default: glorot_uniform]"),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+
+
+@app.command(**SPEC_COMMAND)
+@handles_errors
+def forward(
+    spec: SpecArg,
+    weights: Annotated[
+        Path | None,
+        typer.Option("--weights", help="Load the weights from this .npz (as `mlpcalc init` writes)."),
+    ] = None,
+    initializer: InitOpt = None,
+    seed: SeedOpt = None,
+    batch: Annotated[
+        int | None,
+        typer.Option("--batch", min=1, max=MAX_SIZE, help="Rows of standard-normal input. [default: 4]"),
+    ] = None,
+    input_path: Annotated[
+        Path | None, typer.Option("--input", help="Input rows from this .npy (memory-mapped, any size).")
+    ] = None,
+    dtype: Annotated[DType, typer.Option("--dtype", help="Compute dtype.")] = DType.float32,
+    output_path: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Save the output to this .npy (written as it is computed)."),
+    ] = None,
+    chunk: Annotated[
+        int | None,
+        typer.Option("--chunk", min=1, help="Rows per chunk. [default: buffers of about 64 MiB]"),
+    ] = None,
+    stats: Annotated[
+        bool, typer.Option("--stats", help="Per layer: mean, std, min, max, zeros (dead ReLUs), NaN, Inf.")
+    ] = False,
+    style: Annotated[
+        Style, typer.Option("--style", help="keras: mlpcalc's view; classic: the output as TF 2 prints it.")
+    ] = Style.keras,
+    json_flag: JsonOpt = False,
+    quiet: QuietOpt = False,
+    name: NameOpt = DEFAULT_NAME,
+) -> None:
+    """Run SPEC forward with NumPy, as Keras's model(x, training=False) does.
+
+    Examples:
+
+      mlpcalc forward "784->512->10 relu"
+
+      mlpcalc forward "784->512->10 relu" --batch 1000 --seed 1 --stats
+
+      mlpcalc forward "784->512" --style classic
+
+      mlpcalc forward "784->512->10 relu" --weights weights.npz --input x.npy --output y.npy
+    """
+    if weights is not None and initializer is not None:
+        raise typer.BadParameter(
+            "the weights come from --weights or from --init, not both", param_hint="--init"
+        )
+    if input_path is not None and batch is not None:
+        raise typer.BadParameter("the rows come from --input or from --batch, not both", param_hint="--batch")
+    if style is Style.classic and (json_flag or stats):
+        raise typer.BadParameter("the classic style prints the tensor alone", param_hint="--style")
+    if quiet and (json_flag or stats or style is Style.classic):
+        raise typer.BadParameter(
+            "it prints nothing, so --json, --stats and --style mean nothing", param_hint="--quiet"
+        )
+    if seed is not None and weights is not None and input_path is not None:
+        raise typer.BadParameter(
+            "nothing is drawn: the weights and the input come from files", param_hint="--seed"
+        )
+    from mlpcalc.engine.run import run_forward
+    from mlpcalc.render.forward import Progress, classic_text, forward_document, forward_text
+    from mlpcalc.render.text import to_json
+
+    model = parse(spec, name=name)
+    progress = Progress(enabled=not quiet and sys.stderr.isatty())
+    try:
+        run = run_forward(
+            model, seed=seed or 0, init=initializer or Init.glorot_uniform, weights_path=weights,
+            rows=batch, input_path=input_path, dtype=dtype.value, output_path=output_path, chunk=chunk,
+            stats=stats, progress=progress,
+        )  # fmt: skip
+    finally:
+        progress.close()
+    summary = run.output_stats.to_dict()
+    if (summary["nan"] or summary["inf"]) and not quiet:
+        sys.stderr.write(
+            f"Warning: the output has {summary['nan']:,} NaN and {summary['inf']:,} Inf values\n"
+        )
+    if quiet:
+        return
+    if json_flag:
+        emit(to_json(forward_document(run), ascii_only=ascii_only()))
+    elif style is Style.classic:
+        emit(classic_text(run))
+    else:
+        emit(forward_text(run))
+
+
+@app.command(**SPEC_COMMAND)
+@handles_errors
+def init(
+    spec: SpecArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .npz file to write.")],
+    seed: InitSeedOpt = 0,
+    initializer: InitOpt = None,
+    json_flag: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write initial weights for SPEC to a .npz file, one array per variable.
+
+    The keys are the names `mlpcalc variables` prints (dense/kernel of shape
+    (in, units), dense/bias, ...): Keras's layer.get_weights() layout.
+
+    Examples:
+
+      mlpcalc init "784->512->10 relu" -o weights.npz
+
+      mlpcalc init "784->512->10 relu" -o weights.npz --seed 7 --init he_normal
+    """
+    if quiet and json_flag:
+        raise typer.BadParameter("it prints nothing, so --json means nothing", param_hint="--quiet")
+    from mlpcalc.engine.run import run_init
+    from mlpcalc.render.forward import init_document, init_text
+    from mlpcalc.render.text import to_json
+
+    model = parse(spec)
+    chosen = initializer or Init.glorot_uniform
+    run_init(model, output, seed=seed, init=chosen)
+    if quiet:
+        return
+    if json_flag:
+        emit(to_json(init_document(model, str(output), chosen.value, seed), ascii_only=ascii_only()))
+    else:
+        emit(init_text(model, str(output), chosen.value, seed))
