@@ -20,7 +20,15 @@ from numpy.typing import NDArray
 from mlpcalc.engine import functions
 from mlpcalc.engine.weights import Weights
 from mlpcalc.errors import ResourceError
-from mlpcalc.layers import ActivationLayer, BatchNormalization, Dense, Dropout, Layer, LayerNormalization
+from mlpcalc.layers import (
+    ActivationLayer,
+    BatchNormalization,
+    Dense,
+    Dropout,
+    Layer,
+    LayerNormalization,
+    positions,
+)
 from mlpcalc.model import Model
 
 EPSILON = 1e-3  # Keras's default for BatchNormalization and LayerNormalization
@@ -93,8 +101,8 @@ class Plan:
 
     @property
     def positions(self) -> int:
-        """Rows of the 2-D view per sample: the product of the input's leading dims."""
-        return math.prod(self.model.spec.input_shape[:-1])
+        """Rows of the 2-D view per sample: the vectors each layer sees."""
+        return positions(self.model.spec.input_shape)
 
     @property
     def widest(self) -> int:
@@ -268,9 +276,9 @@ def forward(
     with np.errstate(all="ignore"):
         for start, stop in chunks(the_plan.rows, the_plan.chunk):
             block = inputs(start, stop) if callable(inputs) else inputs[start:stop]
-            positions = (stop - start) * the_plan.positions
-            x = current[: positions * first].reshape(positions, first)
-            np.copyto(x, np.reshape(block, (positions, first)), casting="unsafe")
+            vectors = (stop - start) * the_plan.positions
+            x = current[: vectors * first].reshape(vectors, first)
+            np.copyto(x, np.reshape(block, (vectors, first)), casting="unsafe")
             for index, step in enumerate(steps):
                 x = _run_layer(step, x, spare)
                 if isinstance(step.layer, Dense):  # it wrote into the spare buffer: swap
