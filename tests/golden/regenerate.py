@@ -1,33 +1,36 @@
-"""Regenerate the golden fixtures under tests/golden/keras/ from the real Keras 3.
+"""Regenerate the golden fixtures made by the real Keras 3, with keras_recorder.py beside this file.
 
-Every fixture is what Keras itself reports (summary texts, shapes, counts,
-variables) for a model described *independently* of mlpcalc: the hand-written
-cases in cases.json and seeded random cases built here, each a spec string and,
-beside it, the Keras layers that spec means. mlpcalc's output is never used.
+Every fixture is what Keras itself reports for a model described *independently* of mlpcalc:
+the hand-written cases of cases.json, forward_cases.json and float16_cases.json, and seeded
+random cases built here, each a spec string and, beside it, the Keras layers that spec means.
+mlpcalc's output is never used. Needs the Keras virtual environment of README.md:
 
-Needs a virtual environment with Keras 3 (see ../shared/tools/README.md):
+    python3 tests/golden/regenerate.py              # keras/*.json: summaries, shapes, counts, variables
+    python3 tests/golden/regenerate.py --forward    # forward/*.npz: weights, x, model(x) in float32
+    python3 tests/golden/regenerate.py --float16    # float16/*.npz: the same, every layer float16
 
-    python tests/golden/regenerate.py --python ~/.venvs/keras/bin/python
-
-It takes about 4 s per case (Keras imports torch), two cases at a time. With --forward it
-writes tests/golden/forward/*.npz instead: Keras's randomized weights, an input and
-Keras's output `model(x, training=False)` for each case of forward_cases.json.
+Each run imports Keras twice (two recorders, one per core) and takes well under a minute.
+A file whose content would not change is left untouched.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
 OUT = HERE / "keras"
 FORWARD_OUT = HERE / "forward"
+FLOAT16_OUT = HERE / "float16"
+RECORDER = HERE / "keras_recorder.py"
 ACTIVATIONS = [
     "relu",
     "sigmoid",
@@ -134,60 +137,95 @@ def random_case(rng: random.Random, index: int) -> dict[str, object]:
     return case
 
 
-def oracle_input(case: dict[str, object]) -> dict[str, object]:
-    description = dict(case["keras"])  # type: ignore[arg-type]
+def description(case: dict[str, object]) -> dict[str, object]:
+    """What keras_recorder.py is given for a case: its Keras layers, name and summary width."""
+    described = dict(case["keras"])  # type: ignore[arg-type]
     if "name" in case:
-        description["name"] = case["name"]
+        described["name"] = case["name"]
     if "line_length" in case:
-        description["summary_line_length"] = case["line_length"]
-    description["summary_columns"] = 200
-    return description
+        described["summary_line_length"] = case["line_length"]
+    described["summary_columns"] = 200
+    return described
 
 
-def run_oracle(python: str, oracle: Path, case: dict[str, object]) -> dict[str, object]:
+def record(python: str, descriptions: list[dict[str, object]], *flags: str) -> list[dict[str, object]]:
+    """Run keras_recorder.py once on many descriptions (Keras is imported once: ~4 s)."""
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
     done = subprocess.run(
-        [python, str(oracle)],
-        input=json.dumps(oracle_input(case)),
+        [python, str(RECORDER), *flags],
+        input=json.dumps(descriptions),
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if done.returncode != 0:
-        raise SystemExit(f"{case['id']}: the oracle failed:\n{done.stdout}\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout)
+        raise SystemExit(f"keras_recorder.py failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-def regenerate_forward(python: str, oracle: Path, case: dict[str, object]) -> None:
-    """A forward fixture: Keras's randomized weights, an input, and Keras's output, in one .npz.
+def record_in_parallel(python: str, descriptions: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Two recorders at a time, each on half of the descriptions (the machine has two cores)."""
+    halves = [descriptions[: len(descriptions) // 2], descriptions[len(descriptions) // 2 :]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda half: record(python, half) if half else [], halves)
+    return [*first, *second]
 
-    A case with "x_scale" feeds a standard-normal input times that scale (to reach the
-    tails where naive formulas overflow); it is made here, with numpy, not by mlpcalc.
+
+def write_text(path: Path, text: str) -> bool:
+    """Write `text` unless the file holds it already; tell whether it changed."""
+    if path.exists() and path.read_text() == text:
+        return False
+    path.write_text(text)
+    return True
+
+
+def same_arrays(old: Path, new: Path) -> bool:
+    import numpy as np  # only the .npz fixtures need numpy
+
+    if not old.exists():
+        return False
+    with np.load(old) as a, np.load(new) as b:
+        return list(a.files) == list(b.files) and all(
+            a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k], equal_nan=True) for k in a.files
+        )
+
+
+def regenerate_npz(
+    python: str, cases: list[dict[str, object]], folder: Path, forward: dict[str, object]
+) -> None:
+    """Forward fixtures: Keras's randomized weights, an input and Keras's output in one .npz each.
+
+    An .npz whose arrays are unchanged is left as it was (numpy stamps the time into the zip).
+    A case with "x_scale" feeds a standard-normal input (numpy's default_rng(11)) times that
+    scale, to reach the tails where naive formulas overflow.
     """
-    import numpy as np  # only this mode needs numpy
+    folder.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        descriptions = []
+        for case in cases:
+            wanted = {**forward, "npz": str(Path(scratch) / f"{case['id']}.npz")}
+            if "x_scale" in case:
+                wanted.update(x_seed=11, x_scale=case["x_scale"])
+            descriptions.append({**description(case), "forward": wanted})
+        record_in_parallel(python, descriptions)
+        for case in cases:
+            new, old = Path(scratch) / f"{case['id']}.npz", folder / f"{case['id']}.npz"
+            if same_arrays(old, new):
+                print("unchanged", old.relative_to(HERE), file=sys.stderr)
+            else:
+                shutil.copyfile(new, old)
+                print("wrote", old.relative_to(HERE), file=sys.stderr)
 
-    FORWARD_OUT.mkdir(exist_ok=True)
-    target = FORWARD_OUT / f"{case['id']}.npz"
-    description = {
-        **oracle_input(case),
-        "seed": 7,
-        "batch": 5,
-        "randomize_weights": True,
-        "dump_npz": str(target),
-    }
-    if "x_scale" in case:
-        shape = [5 if d is None else d for d in case["keras"]["input_shape"]]  # type: ignore[index]
-        x = np.random.default_rng(11).standard_normal(shape).astype("float32") * float(case["x_scale"])  # type: ignore[arg-type]
-        x_file = FORWARD_OUT / f"{case['id']}.x.npz"
-        np.savez(x_file, x=x)
-        description = {**description, "weights_npz": str(x_file)}
-        del description["randomize_weights"]
-    done = subprocess.run(
-        [python, str(oracle)], input=json.dumps(description), capture_output=True, text=True, check=False
-    )
-    if "x_scale" in case:
-        (FORWARD_OUT / f"{case['id']}.x.npz").unlink()
-    if done.returncode != 0:
-        raise SystemExit(f"{case['id']}: the oracle failed:\n{done.stdout}\n{done.stderr[-2000:]}")
+
+def regenerate_summaries(python: str, cases: list[dict[str, object]]) -> None:
+    OUT.mkdir(exist_ok=True)
+    reports = record_in_parallel(python, [description(case) for case in cases])
+    for case, report in zip(cases, reports, strict=True):
+        fixture = {**case, "report": report}
+        path = OUT / f"{case['id']}.json"
+        changed = write_text(path, json.dumps(fixture, indent=1, ensure_ascii=False) + "\n")
+        print("wrote" if changed else "unchanged", path.relative_to(HERE), file=sys.stderr)
 
 
 def main() -> None:
@@ -197,23 +235,26 @@ def main() -> None:
     parser.add_argument(
         "--python",
         default=str(Path.home() / ".venvs/keras/bin/python"),
-        help="a Python with Keras 3 installed",
+        help="a Python with Keras 3 and torch installed (default: ~/.venvs/keras/bin/python)",
     )
-    parser.add_argument("--oracle", default=str(REPO.parent / "shared/tools/keras_oracle.py"))
     parser.add_argument("--random", type=int, default=40, help="how many random cases")
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--only", help="regenerate only the case with this id")
-    parser.add_argument("--forward", action="store_true", help="the forward fixtures (forward_cases.json)")
+    family = parser.add_mutually_exclusive_group()
+    family.add_argument("--forward", action="store_true", help="the forward fixtures (forward_cases.json)")
+    family.add_argument("--float16", action="store_true", help="float16_cases.json, in float16")
     args = parser.parse_args()
 
-    if args.forward:
-        forward_cases = json.loads((HERE / "forward_cases.json").read_text())
+    if args.forward or args.float16:
+        name, folder, forward = (
+            ("float16_cases.json", FLOAT16_OUT, {"seed": 7, "batch": 5, "dtype": "float16"})
+            if args.float16
+            else ("forward_cases.json", FORWARD_OUT, {"seed": 7, "batch": 5})
+        )
+        cases = json.loads((HERE / name).read_text())
         if args.only:
-            forward_cases = [c for c in forward_cases if c["id"] == args.only]
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(
-                pool.map(lambda case: regenerate_forward(args.python, Path(args.oracle), case), forward_cases)
-            )
+            cases = [c for c in cases if c["id"] == args.only]
+        regenerate_npz(args.python, cases, folder, forward)
         return
 
     rng = random.Random(args.seed)
@@ -221,17 +262,7 @@ def main() -> None:
     cases += [random_case(rng, i) for i in range(args.random)]
     if args.only:
         cases = [c for c in cases if c["id"] == args.only]
-    OUT.mkdir(exist_ok=True)
-
-    def regenerate(case: dict[str, object]) -> str:
-        report = run_oracle(args.python, Path(args.oracle), case)
-        fixture = {**case, "report": report}
-        (OUT / f"{case['id']}.json").write_text(json.dumps(fixture, indent=1, ensure_ascii=False) + "\n")
-        return str(case["id"])
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for name in pool.map(regenerate, cases):
-            print("wrote", name, file=sys.stderr)
+    regenerate_summaries(args.python, cases)
 
 
 if __name__ == "__main__":
