@@ -8,6 +8,7 @@ mlpcalc's output is never used. Needs the Keras virtual environment of README.md
     python3 tests/golden/regenerate.py              # keras/*.json: summaries, shapes, counts, variables
     python3 tests/golden/regenerate.py --forward    # forward/*.npz: weights, x, model(x) in float32
     python3 tests/golden/regenerate.py --float16    # float16/*.npz: the same, every layer float16
+    python3 tests/golden/regenerate.py --reference  # reference/*.txt (tf-keras too: README.md)
 
 Each run imports Keras twice (two recorders, one per core) and takes well under a minute.
 A file whose content would not change is left untouched.
@@ -25,12 +26,35 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "keras"
 FORWARD_OUT = HERE / "forward"
 FLOAT16_OUT = HERE / "float16"
 RECORDER = HERE / "keras_recorder.py"
+REFERENCE_OUT = HERE / "reference"
+SEED_MODEL = {
+    "input_shape": [None, 3],
+    "layers": [
+        {"type": "dense", "units": 2, "activation": "relu"},
+        {"type": "dense", "units": 2, "activation": "relu"},
+        {"type": "dense", "units": 2},
+    ],
+}
+MNIST_MODEL = {
+    "input_shape": [None, 784],
+    "layers": [
+        {"type": "dense", "units": 512, "activation": "relu"},
+        {"type": "dense", "units": 10, "activation": "softmax"},
+    ],
+}
+# reference/<stem>.keras3.width88.txt and .width76.txt from Keras 3; with "classic", the
+# tf.keras 2 texts <stem>.classic.txt and <stem>.classic_variables.txt from tf-keras.
+REFERENCES: list[dict[str, Any]] = [
+    {"stem": "seed_3-2-2-2_relu", "keras": SEED_MODEL, "classic": True},
+    {"stem": "mnist_784-512-10_relu", "keras": MNIST_MODEL, "classic": False},
+]
 ACTIVATIONS = [
     "relu",
     "sigmoid",
@@ -148,7 +172,7 @@ def description(case: dict[str, object]) -> dict[str, object]:
     return described
 
 
-def record(python: str, descriptions: list[dict[str, object]], *flags: str) -> list[dict[str, object]]:
+def record(python: str, descriptions: list[dict[str, Any]], *flags: str) -> list[dict[str, Any]]:
     """Run keras_recorder.py once on many descriptions (Keras is imported once: ~4 s)."""
     env = {**os.environ, "KERAS_BACKEND": "torch"}
     done = subprocess.run(
@@ -228,6 +252,45 @@ def regenerate_summaries(python: str, cases: list[dict[str, object]]) -> None:
         print("wrote" if changed else "unchanged", path.relative_to(HERE), file=sys.stderr)
 
 
+def without_trailing_spaces(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def regenerate_references(python: str, tf_keras_python: str) -> None:
+    """The reference texts: Keras 3's summaries at width 88 and 76, and tf.keras 2's classic texts.
+
+    The classic summary committed is the format of TF <= 2.6 (no blank rows, no sizes); tf-keras
+    2.x now prints another one. It is rewritten only if tf-keras prints the same text (trailing
+    spaces aside); otherwise it is kept, and both texts are shown.
+    """
+    reports = record(python, [dict(r["keras"]) for r in REFERENCES])
+    for reference, report in zip(REFERENCES, reports, strict=True):
+        for suffix, block in (("keras3.width88", "summary"), ("keras3.width76", "summary_80col")):
+            path = REFERENCE_OUT / f"{reference['stem']}.{suffix}.txt"
+            changed = write_text(path, report[block]["text"])
+            print("wrote" if changed else "unchanged", path.relative_to(HERE), file=sys.stderr)
+    classic = [r for r in REFERENCES if r["classic"]]
+    if not Path(tf_keras_python).exists():
+        print(f"kept the classic texts: no tf-keras Python at {tf_keras_python}", file=sys.stderr)
+        return
+    reports = record(tf_keras_python, [dict(r["keras"]) for r in classic], "--classic")
+    for reference, report in zip(classic, reports, strict=True):
+        path = REFERENCE_OUT / f"{reference['stem']}.classic_variables.txt"
+        changed = write_text(path, report["variables_text"])
+        print("wrote" if changed else "unchanged", path.relative_to(HERE), file=sys.stderr)
+        path = REFERENCE_OUT / f"{reference['stem']}.classic.txt"
+        printed = report["summary"]["text"]
+        if without_trailing_spaces(printed) == without_trailing_spaces(path.read_text()):
+            changed = write_text(path, printed)
+            print("wrote" if changed else "unchanged", path.relative_to(HERE), file=sys.stderr)
+        else:
+            version = report["env"]["tf_keras_version"]
+            print(
+                f"kept {path.relative_to(HERE)} (the TF <= 2.6 format): tf-keras {version} prints\n{printed}",
+                file=sys.stderr,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -243,7 +306,17 @@ def main() -> None:
     family = parser.add_mutually_exclusive_group()
     family.add_argument("--forward", action="store_true", help="the forward fixtures (forward_cases.json)")
     family.add_argument("--float16", action="store_true", help="float16_cases.json, in float16")
+    family.add_argument("--reference", action="store_true", help="the texts under reference/")
+    parser.add_argument(
+        "--tf-keras-python",
+        default=str(Path.home() / ".venvs/tfkeras/bin/python"),
+        help="for --reference: a Python with tensorflow-cpu and tf-keras (default: ~/.venvs/tfkeras)",
+    )
     args = parser.parse_args()
+
+    if args.reference:
+        regenerate_references(args.python, args.tf_keras_python)
+        return
 
     if args.forward or args.float16:
         name, folder, forward = (
