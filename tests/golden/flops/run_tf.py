@@ -1,59 +1,48 @@
-"""TF profiler float_ops computed exactly the way keras-flops' get_flops() does (keras_flops/flops_calculation.py)."""
+"""TF profiler float_ops computed exactly the way keras-flops' get_flops() does (keras_flops/flops_calculation.py).
+
+    ~/.venvs/tfflops/bin/python run_tf.py OUT.json [NAME ...]
+
+Each model of models.py as a Keras 3 Sequential (a Dense with an activation is one layer, an
+("act", ...) an Activation layer of its own), measured at its batch size.
+"""
 import io, json, os, sys, contextlib
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2_as_graph
 from tensorflow.keras import Sequential, Input
 from tensorflow.keras.layers import Dense, Activation, BatchNormalization, Dropout, LayerNormalization
+from models import MODELS, activation_arguments
+
+OUT = sys.argv[1]
+RUN = sys.argv[2:] or list(MODELS)
+
+
+def keras_activation(act):
+    """A Keras name, or a function calling the Keras activation with its arguments."""
+    name, arguments = activation_arguments(act)
+    if not arguments:
+        return name
+    function = getattr(tf.keras.activations, name)
+    return lambda x: function(x, **arguments)
 
 
 def build(name):
     tf.keras.utils.set_random_seed(0)
-    if name == "A":
-        return Sequential([Input((3,)), Dense(2, name="dense0"), Activation("relu", name="relu1"), Dense(2, name="dense2"),
-                           Activation("relu", name="relu3"), Dense(2, name="dense4")]), 1
-    if name in ("B", "C"):
-        return Sequential([Input((784,)), Dense(512, name="dense0"), Activation("relu", name="relu1"),
-                           Dense(10, name="dense2")]), (1 if name == "B" else 32)
-    if name == "D":
-        return Sequential([Input((20, 16)), Dense(32, name="dense0"), Activation("gelu", name="gelu1"),
-                           BatchNormalization(name="bn2"), Dropout(0.25, name="dropout3"), Dense(8, name="dense4"),
-                           Activation("softmax", name="softmax5")]), 1
-    if name == "E":
-        return Sequential([Input((64,)), Dense(256, use_bias=False, name="dense0"), BatchNormalization(name="bn1"),
-                           Activation("relu", name="relu2"), Dense(10, name="dense3")]), 1
-    if name == "F":
-        return Sequential([Input((100,)), LayerNormalization(name="ln0"), Dense(50, name="dense1"),
-                           Activation("sigmoid", name="sigmoid2"), Dense(10, name="dense3"),
-                           Activation("tanh", name="tanh4")]), 1
-
-
-KACT = {  # keras activation per G model (same activation used fused in Dense and as a separate Activation layer)
-    "G1": ("elu", "elu"),
-    "G2": ("selu", "selu"),
-    "G3": ("softplus", "softplus"),
-    "G4": ("silu", "silu"),
-    "G5": ("leaky_relu", lambda x: tf.keras.activations.leaky_relu(x, negative_slope=0.1)),
-    "G6": ("gelu", lambda x: tf.keras.activations.gelu(x, approximate=True)),
-    "G7": ("tanh", "tanh"),
-}
-
-
-def build2(name, variant="fused"):
-    tf.keras.utils.set_random_seed(0)
-    if name in KACT:
-        nm, act = KACT[name]
-        if variant == "fused":
-            return Sequential([Input((8,)), Dense(6, activation=act, name="dense0_" + nm)]), 1
-        return Sequential([Input((8,)), Dense(6, name="dense0"), Activation(act, name=nm + "1")]), 1
-    if name == "H":
-        return Sequential([Input((20, 16)), Dense(32, name="dense0"), LayerNormalization(name="ln1")]), 1
-    if name == "I":
-        return Sequential([Input((20, 16)), Dense(32, name="dense0"), Activation("softmax", name="softmax1"),
-                           Activation("relu", name="relu2")]), 1
-    if name == "J":
-        return Sequential([Input((10,)), Dense(10, name="dense0"), Activation("relu", name="relu1"),
-                           BatchNormalization(name="bn2"), Dense(3, name="dense3")]), 4
+    model = MODELS[name]
+    layers = [Input(tuple(model["input"]))]
+    for kind, *args in model["layers"]:
+        if kind == "dense":
+            units, act, bias = [*args, *[None, None, True][len(args):]]
+            layers.append(Dense(units, activation=None if act is None else keras_activation(act), use_bias=bias))
+        elif kind == "act":
+            layers.append(Activation(keras_activation(args[0])))
+        elif kind == "bn":
+            layers.append(BatchNormalization())
+        elif kind == "ln":
+            layers.append(LayerNormalization())
+        elif kind == "dropout":
+            layers.append(Dropout(args[0]))
+    return Sequential(layers), model["batch"]
 
 
 def get_flops_like_keras_flops(model, batch_size, cmd="scope"):
@@ -80,9 +69,6 @@ res = {"package": "tensorflow-cpu (keras-flops method re-implemented; keras-flop
                "convert_variables_to_constants_v2_as_graph -> tf.compat.v1.profiler.profile(graph=frozen.graph, run_meta=RunMetadata(), "
                "cmd='scope', options=ProfileOptionBuilder.float_operation()).total_float_ops",
        "models": {}}
-NEW = "--new" in sys.argv
-JOBS = ([(n, "fused") for n in KACT] + [(n, "separate") for n in KACT] + [("H", None), ("I", None), ("J", None)]) if NEW \
-    else [(n, None) for n in "ABCDEF"]
 
 
 def measure(model, bs):
@@ -107,16 +93,14 @@ def measure(model, bs):
             "graph_op_types": ops_in_graph}
 
 
-for name, variant in JOBS:
-    key = name if variant in (None, "fused") else name + "__separate"
+for name in RUN:
     try:
-        model, bs = build2(name, variant or "fused") if NEW else build(name)
-        res["models"][key] = measure(model, bs)
-        if variant:
-            res["models"][key]["keras_variant"] = variant
+        model, bs = build(name)
+        res["models"][name] = measure(model, bs)
     except Exception as e:
         import traceback
-        res["models"][key] = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()[-2000:]}
-    print(key, res["models"][key].get("total"), res["models"][key].get("by_op_type"), res["models"][key].get("error", ""), flush=True)
+        res["models"][name] = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()[-2000:]}
+    print(name, res["models"][name].get("total"), res["models"][name].get("by_op_type"), res["models"][name].get("error", ""), flush=True)
 
-json.dump(res, open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "raw_tf2.json" if NEW else "raw_tf.json"), "w"), indent=1)
+with open(OUT, "w") as f:
+    json.dump(res, f, indent=1)

@@ -1,10 +1,74 @@
+"""What torchinfo, fvcore, thop, ptflops and calflops report for each model of models.py, run for real.
+
+    ~/.venvs/flops/bin/python run_torch_tools.py OUT.json [NAME ...]
+
+Writes, per tool, its version, the call made, and per model its total with what else it tells
+(per-layer figures, printed text); a tool that fails on a model gets {"error": ...} instead.
+assemble.py turns this into ../flops_facts.json (record.py runs both).
+"""
 import io, json, os, re, sys, traceback, contextlib, warnings
 from importlib.metadata import version
 import torch
 import torch.nn as nn
-from models import build, MODELS, MODELS2, DESCR
-RUN = MODELS2 if '--new' in sys.argv else MODELS
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'raw_torch2.json' if '--new' in sys.argv else 'raw_torch.json')
+from models import MODELS, activation_arguments
+
+OUT = sys.argv[1]
+RUN = sys.argv[2:] or list(MODELS)
+
+
+class BNLastDim(nn.Module):
+    """BatchNorm over the LAST axis of a rank-3 (N, L, C) tensor, like keras BatchNormalization(axis=-1).
+
+    Implemented as transpose(1,2) -> nn.BatchNorm1d(C) on (N, C, L) -> transpose(1,2).
+    The nn.BatchNorm1d is a child module named 'bn' so module-hook tools see it.
+    """
+
+    def __init__(self, c):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(c)
+
+    def forward(self, x):
+        return self.bn(x.transpose(1, 2)).transpose(1, 2)
+
+
+def activation_module(act):
+    name, arguments = activation_arguments(act)
+    if name == "elu":
+        return nn.ELU(alpha=arguments.get("alpha", 1.0))
+    if name == "leaky_relu":
+        return nn.LeakyReLU(arguments.get("negative_slope", 0.2))  # Keras's leaky_relu default
+    if name == "gelu":
+        return nn.GELU(approximate="tanh" if arguments.get("approximate") else "none")
+    return {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "softmax": lambda: nn.Softmax(dim=-1),
+            "linear": nn.Identity, "selu": nn.SELU, "softplus": nn.Softplus, "swish": nn.SiLU,
+            "silu": nn.SiLU}[name]()
+
+
+def build(name):
+    """The model as a torch nn.Sequential in eval mode, and the input shape (batch first)."""
+    torch.manual_seed(0)
+    model = MODELS[name]
+    features = model["input"]
+    modules, width = [], features[-1]
+    for kind, *args in model["layers"]:
+        if kind == "dense":
+            units, act, bias = [*args, *[None, None, True][len(args):]]
+            modules.append(nn.Linear(width, units, bias=bias))
+            if act is not None and act != "linear":
+                modules.append(activation_module(act))
+            width = units
+        elif kind == "act":
+            modules.append(activation_module(args[0]))
+        elif kind == "bn":
+            modules.append(nn.BatchNorm1d(width) if len(features) == 1 else BNLastDim(width))
+        elif kind == "ln":
+            modules.append(nn.LayerNorm(width))
+        elif kind == "dropout":
+            modules.append(nn.Dropout(args[0]))
+    m = nn.Sequential(*modules)
+    m.eval()
+    return m, (model["batch"], *features)
+
 
 warnings.filterwarnings("ignore")
 results = {}
@@ -132,4 +196,5 @@ for tool, (fn, call) in TOOLS.items():
         print(tool, name, r.get("total"), r.get("total_macs", ""), r.get("error", ""), flush=True)
 
 results["_env"] = {"torch": torch.__version__, "python": sys.version.split()[0], "transformers(for calflops import)": version("transformers")}
-json.dump(results, open(OUT, "w"), indent=1, default=str)
+with open(OUT, "w") as f:
+    json.dump(results, f, indent=1, default=str)
