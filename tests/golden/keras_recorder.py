@@ -1,11 +1,12 @@
 """Build Keras Sequential models from plain descriptions and record what Keras says of them.
 
 This is the project's own recorder of Keras facts (the golden fixtures are made with it by
-regenerate.py). It runs in a virtual environment with Keras 3 on the torch backend, or with
-tf-keras 2 for the classic texts (see README.md beside it for both recipes):
+regenerate.py). It runs in a virtual environment with Keras 3 on the torch backend, or, with
+--classic, with TensorFlow 2's Keras (TensorFlow 2.6 for the classic summary format, or tf-keras
+beside a newer TensorFlow); README.md beside it has the recipes:
 
     KERAS_BACKEND=torch ~/.venvs/keras/bin/python tests/golden/keras_recorder.py < jobs.json > reports.json
-    TF_USE_LEGACY_KERAS=1 ~/.venvs/tfkeras/bin/python tests/golden/keras_recorder.py --classic < ...
+    ~/.venvs/tf26/bin/python tests/golden/keras_recorder.py --classic < jobs.json > reports.json
 
 stdin holds a JSON list of descriptions, stdout gets a JSON list of reports in the same order
 (anything Keras prints goes to stderr). A description:
@@ -58,7 +59,11 @@ with contextlib.redirect_stdout(sys.stderr):  # stdout carries the JSON alone
 
     if CLASSIC:
         import tensorflow as tf
-        import tf_keras as keras
+
+        try:
+            import tf_keras as keras  # tf-keras 2.x, beside TensorFlow >= 2.16
+        except ImportError:
+            from tensorflow import keras  # TensorFlow <= 2.15 ships its Keras 2 inside
     else:
         import keras
 

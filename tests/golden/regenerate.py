@@ -8,7 +8,7 @@ mlpcalc's output is never used. Needs the Keras virtual environment of README.md
     python3 tests/golden/regenerate.py              # keras/*.json: summaries, shapes, counts, variables
     python3 tests/golden/regenerate.py --forward    # forward/*.npz: weights, x, model(x) in float32
     python3 tests/golden/regenerate.py --float16    # float16/*.npz: the same, every layer float16
-    python3 tests/golden/regenerate.py --reference  # reference/*.txt (tf-keras too: README.md)
+    python3 tests/golden/regenerate.py --reference  # reference/*.txt (and TensorFlow 2.6: README.md)
 
 Each run imports Keras twice (two recorders, one per core) and takes well under a minute.
 A file whose content would not change is left untouched.
@@ -256,12 +256,13 @@ def without_trailing_spaces(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
-def regenerate_references(python: str, tf_keras_python: str) -> None:
+def regenerate_references(python: str, classic_python: str) -> None:
     """The reference texts: Keras 3's summaries at width 88 and 76, and tf.keras 2's classic texts.
 
-    The classic summary committed is the format of TF <= 2.6 (no blank rows, no sizes); tf-keras
-    2.x now prints another one. It is rewritten only if tf-keras prints the same text (trailing
-    spaces aside); otherwise it is kept, and both texts are shown.
+    The classic summary is the format of TF <= 2.6 (no blank rows, no sizes): it is recorded with
+    TensorFlow 2.6 (README.md: a Python 3.9 environment); tf-keras 2.21 prints another format.
+    Trailing spaces are left out (TF pads every line to the table's width). A classic summary that
+    differs from the committed one otherwise is not written: both texts are shown instead.
     """
     reports = record(python, [dict(r["keras"]) for r in REFERENCES])
     for reference, report in zip(REFERENCES, reports, strict=True):
@@ -270,25 +271,22 @@ def regenerate_references(python: str, tf_keras_python: str) -> None:
             changed = write_text(path, report[block]["text"])
             print("wrote" if changed else "unchanged", path.relative_to(HERE), file=sys.stderr)
     classic = [r for r in REFERENCES if r["classic"]]
-    if not Path(tf_keras_python).exists():
-        print(f"kept the classic texts: no tf-keras Python at {tf_keras_python}", file=sys.stderr)
+    if not Path(classic_python).exists():
+        print(f"kept the classic texts: no TensorFlow 2 Python at {classic_python}", file=sys.stderr)
         return
-    reports = record(tf_keras_python, [dict(r["keras"]) for r in classic], "--classic")
+    reports = record(classic_python, [dict(r["keras"]) for r in classic], "--classic")
     for reference, report in zip(classic, reports, strict=True):
         path = REFERENCE_OUT / f"{reference['stem']}.classic_variables.txt"
         changed = write_text(path, report["variables_text"])
         print("wrote" if changed else "unchanged", path.relative_to(HERE), file=sys.stderr)
         path = REFERENCE_OUT / f"{reference['stem']}.classic.txt"
-        printed = report["summary"]["text"]
-        if without_trailing_spaces(printed) == without_trailing_spaces(path.read_text()):
+        printed = without_trailing_spaces(report["summary"]["text"])
+        if printed == without_trailing_spaces(path.read_text()):
             changed = write_text(path, printed)
             print("wrote" if changed else "unchanged", path.relative_to(HERE), file=sys.stderr)
         else:
-            version = report["env"]["tf_keras_version"]
-            print(
-                f"kept {path.relative_to(HERE)} (the TF <= 2.6 format): tf-keras {version} prints\n{printed}",
-                file=sys.stderr,
-            )
+            versions = ", ".join(f"{k} {v}" for k, v in report["env"].items())
+            print(f"kept {path.relative_to(HERE)}: {versions} prints\n{printed}", file=sys.stderr)
 
 
 def main() -> None:
@@ -308,14 +306,14 @@ def main() -> None:
     family.add_argument("--float16", action="store_true", help="float16_cases.json, in float16")
     family.add_argument("--reference", action="store_true", help="the texts under reference/")
     parser.add_argument(
-        "--tf-keras-python",
-        default=str(Path.home() / ".venvs/tfkeras/bin/python"),
-        help="for --reference: a Python with tensorflow-cpu and tf-keras (default: ~/.venvs/tfkeras)",
+        "--classic-python",
+        default=str(Path.home() / ".venvs/tf26/bin/python"),
+        help="for --reference: a Python with TensorFlow 2.6 (default: ~/.venvs/tf26/bin/python)",
     )
     args = parser.parse_args()
 
     if args.reference:
-        regenerate_references(args.python, args.tf_keras_python)
+        regenerate_references(args.python, args.classic_python)
         return
 
     if args.forward or args.float16:
