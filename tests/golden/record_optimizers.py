@@ -1,8 +1,8 @@
 """Record Keras 3's summary after `compile(optimizer=...)`, for tests/golden/optimizers.json.
 
 Keras prints an ` Optimizer params:` line, and counts the optimizer's variables in the
-total, once the optimizer is built. The oracle does not compile models, so this script
-drives Keras itself (same virtual environment as ../shared/tools/keras_oracle.py):
+total, once the optimizer is built. keras_recorder.py does not compile models, so this
+script drives Keras itself (in the Keras virtual environment of README.md, about 10 s):
 
     ~/.venvs/keras/bin/python tests/golden/record_optimizers.py
 
