@@ -19,6 +19,7 @@ _mlpcalc() {
         costs:--flops-convention) COMPREPLY=( $(compgen -W "mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler" -- "$cur") ); return ;;
         costs:--optimizer) COMPREPLY=( $(compgen -W "sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl" -- "$cur") ); return ;;
         diff:--dtype) COMPREPLY=( $(compgen -W "float32 bfloat16 float16 int8 float64" -- "$cur") ); return ;;
+        diff:--flops-convention) COMPREPLY=( $(compgen -W "mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler" -- "$cur") ); return ;;
         diff:--optimizer) COMPREPLY=( $(compgen -W "sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl" -- "$cur") ); return ;;
         forward:--dtype) COMPREPLY=( $(compgen -W "float32 float64 float16" -- "$cur") ); return ;;
         forward:--init) COMPREPLY=( $(compgen -W "glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros" -- "$cur") ); return ;;
@@ -38,7 +39,7 @@ _mlpcalc() {
         summary) opts="--width --style --format --json --name --batch --costs --flops-convention --dtype --optimizer --mixed-precision --help -h" ;;
         variables) opts="--style --json --name --help -h" ;;
         costs) opts="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" ;;
-        diff) opts="--batch --dtype --optimizer --json --help -h" ;;
+        diff) opts="--batch --dtype --optimizer --mixed-precision --flops-convention --json --help -h" ;;
         check) opts="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" ;;
         forward) opts="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --help -h" ;;
         init) opts="--output -o --seed --init --json --quiet -q --help -h" ;;

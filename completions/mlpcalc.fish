@@ -52,6 +52,8 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -a '(__mlpcalc_spec)'
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l batch -x
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l dtype -xa 'float32 bfloat16 float16 int8 float64'
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l mixed-precision
+complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l flops-convention -xa 'mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler'
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -s h

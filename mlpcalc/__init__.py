@@ -1,8 +1,8 @@
 """mlpcalc: shapes, parameters and costs of MLPs, as Keras would report them, by arithmetic."""
 
-from mlpcalc.errors import MlpcalcError, ModelError, SpecError
-from mlpcalc.model import Model, parse
-from mlpcalc.spec import Spec, parse_spec
+from mlpcalc.core.errors import MlpcalcError, ModelError, SpecError
+from mlpcalc.core.model import Model, parse
+from mlpcalc.core.spec import Spec, parse_spec
 
 __version__ = "0.1.0"
 

@@ -21,17 +21,17 @@ import difflib
 import math
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
-from mlpcalc.conventions import CONVENTIONS, convention_total
-from mlpcalc.errors import MlpcalcError, SpecError
-from mlpcalc.memory import DTYPE_BYTES, OPTIMIZERS, memory_report
-from mlpcalc.model import Model, parse
-from mlpcalc.spec import MAX_SIZE
+from mlpcalc.core.errors import MlpcalcError, SettingsError, SpecError
+from mlpcalc.core.model import Model, parse
+from mlpcalc.core.spec import MAX_SIZE
+from mlpcalc.costs.figures import Figures
+from mlpcalc.costs.settings import CHOICES, Settings
 
 CONFIG_NAMES = ("mlpcalc.toml", "pyproject.toml")
 SIZE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
@@ -58,11 +58,7 @@ class Budget:
     name: str
     spec: str
     limits: dict[str, int | tuple[int, ...]]
-    batch: int = 1
-    optimizer: str = "adam"
-    dtype: str = "float32"
-    flops_convention: str = "mlpcalc"
-    mixed_precision: bool = False
+    settings: Settings = field(default_factory=Settings)
     file: str | None = None
     lines: dict[str, int] = field(default_factory=dict)  # each key's line in `file`
     line: int = 1  # the table's line in `file`
@@ -97,31 +93,23 @@ class Outcome:
             return self.actual - self.expected
         return None
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "key": self.key,
-            "expected": list(self.expected) if isinstance(self.expected, tuple) else self.expected,
-            "actual": list(self.actual) if isinstance(self.actual, tuple) else self.actual,
-            "ok": self.ok,
-            "by": self.excess,
-            "file": self.budget.file,
-            "line": self.budget.line_of(self.key),
-        }
+
+Results = list[tuple[Budget, Model, list[Outcome]]]
 
 
 def measure(budget: Budget, model: Model) -> list[Outcome]:
     """Each limit of `budget` against `model`, in the order of LIMITS."""
-    report = memory_report(model, budget.batch, budget.dtype, budget.optimizer, budget.mixed_precision)
+    figures = Figures(model, budget.settings)
     actual: dict[str, int | tuple[int, ...]] = {
-        "params": model.total_params,
-        "max_params": model.total_params,
-        "max_trainable_params": model.trainable_params,
+        "params": figures.params,
+        "max_params": figures.params,
+        "max_trainable_params": figures.trainable_params,
         "output_shape": model.output_features,
-        "max_weights_bytes": report.params,
-        "max_macs": model.total_macs * budget.batch,
-        "max_flops": convention_total(model, budget.flops_convention, budget.batch),
-        "max_training_bytes": report.training,
-        "max_inference_bytes": report.inference,
+        "max_weights_bytes": figures.memory.params,
+        "max_macs": figures.batch_macs,
+        "max_flops": figures.batch_flops,
+        "max_training_bytes": figures.memory.training,
+        "max_inference_bytes": figures.memory.inference,
     }
     return [Outcome(budget, key, budget.limits[key], actual[key]) for key in LIMITS if key in budget.limits]
 
@@ -267,8 +255,10 @@ def make_budget(
     lines = lines or {}
 
     def fail(key: str, message: str) -> BudgetError:
-        place = f"{file}:{lines.get(key, line)}: [{name}] " if file else ""
-        return BudgetError(f"{place}{key}: {message}", file, lines.get(key, line) if file else None)
+        if file is None:  # given inline: the key is the option that set it
+            return BudgetError(f"--{key.replace('_', '-')}: {message}")
+        where = lines.get(key, line)
+        return BudgetError(f"{file}:{where}: [{name}] {key}: {message}", file, where)
 
     for key in values:
         if key not in (*LIMITS, *SETTINGS):
@@ -291,30 +281,21 @@ def make_budget(
             limits[key] = _count(value, partial(fail, key))
     if not limits:
         raise fail("spec", f"no limits to check (expected one of {', '.join(LIMITS)})")
-    batch = _count(values.get("batch", 1), partial(fail, "batch"), positive=True, largest=MAX_SIZE)
-    optimizer = _choice(values.get("optimizer", "adam"), OPTIMIZERS, partial(fail, "optimizer"))
-    dtype = _choice(values.get("dtype", "float32"), DTYPE_BYTES, partial(fail, "dtype"))
-    convention = _choice(
-        values.get("flops_convention", "mlpcalc"), CONVENTIONS, partial(fail, "flops_convention")
-    )
-    mixed = values.get("mixed_precision", False)
-    if not isinstance(mixed, bool):
-        raise fail("mixed_precision", f"expected true or false, received {mixed!r}")
-    if mixed and dtype != "float32":
-        raise fail("mixed_precision", f"mixed precision keeps float32 weights, received dtype {dtype!r}")
-    return Budget(
-        name,
-        spec,
-        limits,
-        batch=batch,
-        optimizer=optimizer,
-        dtype=dtype,
-        flops_convention=convention,
-        mixed_precision=mixed,
-        file=file,
-        lines=lines,
-        line=line,
-    )
+    settings: dict[str, object] = {}
+    if "batch" in values:
+        settings["batch"] = _count(values["batch"], partial(fail, "batch"), positive=True, largest=MAX_SIZE)
+    for key, choices in CHOICES.items():
+        if key in values:
+            settings[key] = _choice(values[key], choices, partial(fail, key))
+    if "mixed_precision" in values:
+        if not isinstance(values["mixed_precision"], bool):
+            raise fail("mixed_precision", f"expected true or false, received {values['mixed_precision']!r}")
+        settings["mixed_precision"] = values["mixed_precision"]
+    try:
+        checked = Settings(**settings)  # type: ignore[arg-type]  # each value was checked above
+    except SettingsError as error:
+        raise fail(error.key, str(error)) from None
+    return Budget(name, spec, limits, checked, file=file, lines=lines, line=line)
 
 
 def _count(value: object, fail: Fail, positive: bool = False, largest: int | None = None) -> int:
@@ -357,8 +338,8 @@ def _shape(value: object, fail: Fail) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _choice(value: object, choices: Mapping[str, object], fail: Fail) -> str:
-    if value not in choices:
+def _choice(value: object, choices: tuple[str, ...], fail: Fail) -> str:
+    if not isinstance(value, str) or value not in choices:
         raise fail(f"expected one of {', '.join(choices)}, received {value!r}")
     return str(value)
 

@@ -289,7 +289,7 @@ def test_mixed_precision_needs_float32(tmp_path: Path) -> None:
     )
     result = run("check", "--config", str(tmp_path / "mlpcalc.toml"))
     assert result.exit_code == 2
-    assert "mixed_precision: mixed precision keeps float32 weights, received dtype 'float16'" in result.stderr
+    assert "mixed_precision: mixed precision keeps float32 weights, received dtype float16" in result.stderr
 
 
 def test_annotations_are_escaped_and_relative_to_the_workspace(tmp_path: Path) -> None:

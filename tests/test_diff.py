@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pytest
 from test_cli import run, schema
 
 from mlpcalc import parse
-from mlpcalc.compare import Diff, Row
+from mlpcalc.core.conventions import CONVENTIONS
+from mlpcalc.costs.flops import convention_total
+from mlpcalc.diff import Diff, Row
 
 
 def pair_layers(a: object, b: object) -> list[Row]:
@@ -68,7 +71,33 @@ def test_json() -> None:
     assert document["totals"]["params"] == {"a": 407_050, "b": 814_090, "delta": 407_040}
     assert document["totals"]["macs"]["b"] == 64 * (784 * 1024 + 1024 * 10)
     assert [layer["params_delta"] for layer in document["layers"]] == [401_920, 5_120]
-    assert [layer["macs_delta"] for layer in document["layers"]] == [401_408, 5_120]
+    # Every compute figure is for the batch of 64, the layers' as the totals'.
+    assert [layer["macs_delta"] for layer in document["layers"]] == [64 * 401_408, 64 * 5_120]
+    assert sum(layer["macs_delta"] for layer in document["layers"]) == document["totals"]["macs"]["delta"]
+    assert document["layers"][0]["b"]["macs"] == 64 * 784 * 1024
+
+
+def test_layers_and_totals_are_for_the_same_batch() -> None:
+    lines = run("diff", "784->512->10 relu", "784->1024->10 relu", "--batch", "64").stdout.splitlines()
+    assert "MACs (batch 64)" in lines[3]
+    assert f"{64 * 784 * 512:,} -> {64 * 784 * 1024:,}" in lines[4]
+    assert any(line.startswith("Totals (batch 64,") for line in lines)
+
+
+@pytest.mark.parametrize("convention", ["fvcore", "thop", "tf-profiler"])
+def test_flops_follow_the_convention(convention: str) -> None:
+    a, b = "20x16->32:gelu->bn->8:softmax", "20x16->64:gelu->ln->8:softmax"
+    document = json.loads(
+        run("diff", a, b, "--batch", "3", "--flops-convention", convention, "--json").stdout
+    )
+    assert document["flops_convention"] == convention
+    expected = [convention_total(parse(spec), convention, batch=3) for spec in (a, b)]
+    assert [document["totals"]["flops"][side] for side in ("a", "b")] == expected
+    unit = CONVENTIONS[convention].unit
+    assert any(
+        line.lstrip().startswith(f"{unit} ({convention})")
+        for line in run("diff", a, b, "--flops-convention", convention).stdout.splitlines()
+    )
 
 
 def test_one_stdin_spec_only() -> None:

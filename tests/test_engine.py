@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from test_spec import spec_strategy
 
 from mlpcalc import parse
+from mlpcalc.core.errors import FileError, ResourceError, WeightsError
+from mlpcalc.core.model import Model
+from mlpcalc.core.spec import Spec
 from mlpcalc.engine.arrays import release
 from mlpcalc.engine.forward import Stats, check_memory, forward, plan
-from mlpcalc.engine.names import Init
+from mlpcalc.engine.names import INITIALIZERS
 from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
-from mlpcalc.errors import FileError, ResourceError, WeightsError
-from mlpcalc.model import Model
-from mlpcalc.spec import Spec
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {case["id"]: case for case in json.loads((GOLDEN / "forward_cases.json").read_text())}
@@ -82,8 +82,8 @@ def test_weights_files_round_trip(path: Path, tmp_path: Path) -> None:
 # ------------------------------------------------------------------ weights
 
 
-@pytest.mark.parametrize("init", list(Init))
-def test_every_initializer_gives_the_model_shapes(init: Init) -> None:
+@pytest.mark.parametrize("init", list(INITIALIZERS))
+def test_every_initializer_gives_the_model_shapes(init: str) -> None:
     model = parse("6x5->40:relu->bn->ln->30")
     weights = init_weights(model, generators(0)[0], init)
     assert {key: a.shape for key, a in weights.items()} == {v.path: v.shape for v in model.variables}
@@ -95,12 +95,12 @@ def test_every_initializer_gives_the_model_shapes(init: Init) -> None:
 @pytest.mark.parametrize(
     ("init", "fan", "bound"),
     [
-        (Init.glorot_uniform, (300 + 200) / 2, np.sqrt(3 / 250)),
-        (Init.he_uniform, 300, np.sqrt(6 / 300)),
-        (Init.lecun_uniform, 300, np.sqrt(3 / 300)),
+        ("glorot_uniform", (300 + 200) / 2, np.sqrt(3 / 250)),
+        ("he_uniform", 300, np.sqrt(6 / 300)),
+        ("lecun_uniform", 300, np.sqrt(3 / 300)),
     ],
 )
-def test_uniform_initializers_follow_keras(init: Init, fan: float, bound: float) -> None:
+def test_uniform_initializers_follow_keras(init: str, fan: float, bound: float) -> None:
     kernel = init_weights(parse("300->200"), generators(1)[0], init)["dense/kernel"]
     assert np.abs(kernel).max() <= bound
     assert np.abs(kernel).max() > 0.99 * bound
@@ -109,9 +109,9 @@ def test_uniform_initializers_follow_keras(init: Init, fan: float, bound: float)
 
 @pytest.mark.parametrize(
     ("init", "variance"),
-    [(Init.glorot_normal, 1 / 250), (Init.he_normal, 2 / 300), (Init.lecun_normal, 1 / 300)],
+    [("glorot_normal", 1 / 250), ("he_normal", 2 / 300), ("lecun_normal", 1 / 300)],
 )
-def test_truncated_normal_initializers_follow_keras(init: Init, variance: float) -> None:
+def test_truncated_normal_initializers_follow_keras(init: str, variance: float) -> None:
     kernel = init_weights(parse("300->200"), generators(2)[0], init)["dense/kernel"]
     stddev = np.sqrt(variance) / 0.87962566103423978
     assert np.abs(kernel).max() <= 2 * stddev * (1 + 1e-6)  # truncated at two stddevs
@@ -120,7 +120,7 @@ def test_truncated_normal_initializers_follow_keras(init: Init, variance: float)
 
 @pytest.mark.parametrize("spec", ["300->200", "200->300"])
 def test_orthogonal_is_orthogonal(spec: str) -> None:
-    kernel = init_weights(parse(spec), generators(3)[0], Init.orthogonal)["dense/kernel"].astype(np.float64)
+    kernel = init_weights(parse(spec), generators(3)[0], "orthogonal")["dense/kernel"].astype(np.float64)
     small = min(kernel.shape)
     gram = kernel.T @ kernel if kernel.shape[0] >= kernel.shape[1] else kernel @ kernel.T
     np.testing.assert_allclose(gram, np.eye(small), atol=1e-5)
@@ -262,17 +262,6 @@ def test_memory_estimate_counts_buffers_and_output() -> None:
     assert needed["output"] == 10**9 * 10 * 4
     with pytest.raises(ResourceError, match=r"\(weights 336.0 KiB, buffers 30.\d GiB, output 37.3 GiB\)"):
         check_memory(needed, "this", available=2**30)
-
-
-def test_float16_is_computed_in_float32() -> None:
-    # float16 squares overflow past 256: layer normalisation must not be done in float16.
-    model = parse("4->ln")
-    weights = init_weights(model, generators(0)[0])
-    x = np.array([[300, -300, 100, 0]], dtype=np.float32)
-    expected = forward(plan(model, 1), weights, x)
-    half = forward(plan(model, 1, np.float16), weights, x)
-    assert half.dtype == np.float16
-    np.testing.assert_allclose(half, expected, rtol=2e-3, atol=2e-3)
 
 
 def test_no_numpy_warnings_for_overflow(recwarn: pytest.WarningsRecorder) -> None:

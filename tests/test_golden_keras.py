@@ -9,9 +9,9 @@ from conftest import keras_fixtures, reference_text
 from typer.testing import CliRunner
 
 from mlpcalc import parse
-from mlpcalc.activations import Activation
 from mlpcalc.cli import app
-from mlpcalc.model import Model
+from mlpcalc.core.activations import Activation
+from mlpcalc.core.model import Model
 from mlpcalc.render.keras import classic_summary, keras_summary
 from mlpcalc.render.text import classic_variables
 
@@ -52,7 +52,7 @@ def test_layers_match_keras(fixture: dict[str, Any]) -> None:
             keras["trainable_params"],
             keras["non_trainable_params"],
         )
-        config = layer.to_dict()
+        config = layer.layer.config()
         for key in ("units", "use_bias", "rate"):
             if key in keras["config"]:
                 assert config[key] == keras["config"][key], key
@@ -78,7 +78,7 @@ def test_activations_match_keras(fixture: dict[str, Any]) -> None:
     for layer, keras in zip(model.layers, fixture["report"]["layers"], strict=True):
         if "activation" not in keras["config"]:
             continue
-        ours = layer.to_dict()
+        ours = layer.layer.config()
         name, args = _keras_activation(keras["config"]["activation"])
         assert KERAS_ALIASES.get(str(ours["activation"]), ours["activation"]) == name
         if args is None:  # Keras's own default arguments
@@ -94,7 +94,7 @@ def test_totals_and_variables_match_keras(fixture: dict[str, Any]) -> None:
     assert model.total_params == totals["params"]
     assert model.trainable_params == totals["trainable_params"]
     assert model.non_trainable_params == totals["non_trainable_params"]
-    assert model.to_dict()["params_bytes"] == totals["params_bytes"]
+    assert model.params_bytes == totals["params_bytes"]
     assert [[model.keras_path(v), list(v.shape)] for v in model.variables] == fixture["report"]["variables"]
     keras_variables = [v for layer in fixture["report"]["layers"] for v in layer["variables"]]
     assert [(v.path, v.trainable) for v in model.variables] == [

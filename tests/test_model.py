@@ -7,8 +7,11 @@ from hypothesis import given
 from test_spec import specs
 
 from mlpcalc import ModelError, parse
-from mlpcalc.model import Model
-from mlpcalc.spec import Spec
+from mlpcalc.core.model import Model
+from mlpcalc.core.spec import Spec
+from mlpcalc.costs.figures import Figures
+from mlpcalc.costs.settings import Settings
+from mlpcalc.documents import summary_document
 
 
 @pytest.mark.parametrize(
@@ -68,14 +71,14 @@ def test_huge_model_is_exact() -> None:
     model = parse("100000->100000*1000->10")
     assert model.total_params == 10_000_101_000_010
     assert model.output_shape == (None, 10)
-    assert model.to_dict()["params_bytes"] == 40_000_404_000_040
+    assert model.params_bytes == 4 * 10_000_101_000_010 == 40_000_404_000_040
 
 
 def test_batch_and_name() -> None:
     model = parse("784->512->10", name="mnist", batch=32)
     assert model.input_shape == (32, 784)
     assert model.output_shape == (32, 10)
-    assert model.to_dict()["name"] == "mnist"
+    assert summary_document(Figures(model, Settings(batch=32)))["name"] == "mnist"
 
 
 @pytest.mark.parametrize(("name", "batch"), [("a/b", None), ("/", None), ("ok", 0), ("ok", -3)])
@@ -103,7 +106,7 @@ def test_rows_sum_to_the_totals(spec: Spec) -> None:
     assert sum(layer.params for layer in model.layers) == model.total_params
     assert sum(layer.trainable_params for layer in model.layers) == model.trainable_params
     assert sum(v.count for v in model.variables) == model.total_params
-    document = model.to_dict()
+    document = summary_document(Figures(model, Settings()))
     assert sum(row["params"] for row in document["layers"]) == document["total_params"]
 
 

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlpcalc import SpecError, parse_spec
-from mlpcalc.activations import KINDS, Activation
-from mlpcalc.layers import ActivationLayer, BatchNormalization, Dense, Dropout, LayerNormalization
-from mlpcalc.spec import MAX_LAYERS, Spec
+from mlpcalc.core.activations import KINDS, Activation
+from mlpcalc.core.layers import ActivationLayer, BatchNormalization, Dense, Dropout, LayerNormalization
+from mlpcalc.core.spec import MAX_LAYERS, Spec
 
 RELU, LINEAR = Activation("relu"), Activation("linear")
 

@@ -5,6 +5,6 @@ commands are grouped by what they do. Importing them registers them on the app.
 """
 
 from mlpcalc.cli import describe, check, run  # noqa: F401, I001  (registers the commands, in --help order)
-from mlpcalc.cli.base import ConventionName, GuardedStdout, OptimizerName, SizeDType, app, main
+from mlpcalc.cli.base import GuardedStdout, app, main
 
-__all__ = ["ConventionName", "GuardedStdout", "OptimizerName", "SizeDType", "app", "main"]
+__all__ = ["GuardedStdout", "app", "main"]

@@ -7,25 +7,74 @@ describe.py (summary, variables, costs, diff), check.py, run.py (forward, init).
 from __future__ import annotations
 
 import difflib
-import functools
 import os
 import re
 import shutil
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeAlias
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from mlpcalc import __version__
-from mlpcalc.errors import ExitCode, MlpcalcError
-from mlpcalc.spec import MAX_SIZE
+from mlpcalc.core.errors import ExitCode, MlpcalcError, SettingsError
+from mlpcalc.core.spec import MAX_SIZE
+from mlpcalc.costs.settings import CHOICES, Settings
+from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
+from mlpcalc.render import FORMATS, STYLES
+from mlpcalc.render.errors import format_error, format_usage_error
+
+# click's UsageError, base of every command-line mistake (typer vendors click and exports
+# only its subclass BadParameter).
+UsageError: Any = typer.BadParameter.__mro__[1]
+
+
+class Group(TyperGroup):
+    """The app's group: every error leaves one way. mlpcalc's own errors become a message on
+    stderr and exit 2 (a traceback too with --debug); usage errors (a bad option, a missing
+    argument) print in the same look, `Error: ...`, instead of typer's box; Ctrl-C exits 130."""
+
+    def invoke(self, ctx: Any) -> Any:  # click's Context, which typer does not export
+        try:
+            return super().invoke(ctx)
+        except MlpcalcError as error:
+            if ctx.meta.get(DEBUG):
+                traceback.print_exc()
+            sys.stderr.write(format_error(error))
+            raise typer.Exit(ExitCode.USAGE) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        passed = {"args": args, "prog_name": prog_name, "complete_var": complete_var, **extra}
+        if not standalone_mode:
+            return super().main(**passed, standalone_mode=False, windows_expand_args=windows_expand_args)
+        try:
+            result = super().main(**passed, standalone_mode=False, windows_expand_args=windows_expand_args)
+        except typer.Abort:  # end of input at a prompt
+            sys.stderr.write("Aborted!\n")
+            sys.exit(1)
+        except UsageError as error:
+            if type(error).__name__ != "NoArgsIsHelpError":  # that one printed the help already
+                sys.stderr.write(format_usage_error(error.format_message(), getattr(error, "ctx", None)))
+            sys.exit(error.exit_code)
+        sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
 
 app = typer.Typer(
+    cls=Group,
     name="mlpcalc",
     help=(
         "Shapes, parameter counts and Keras summaries of MLPs, from a one-line spec, "
@@ -37,17 +86,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class Style(StrEnum):
-    keras = "keras"
-    classic = "classic"
-
-
-class Format(StrEnum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
 
 
 SPEC_HELP = "The model, e.g. '784->512->10 relu'; '-' reads it from stdin, '@FILE' from a file."
@@ -76,13 +114,12 @@ class SpecCommand(TyperCommand):
         return super().parse_args(ctx, args)
 
 
-def read_spec(value: str | None) -> str | None:
+def read_spec(ctx: typer.Context, value: str | None) -> str | None:
     """A spec as given, or read from stdin ("-") or from a file ("@path"), as UTF-8 text."""
-    global _stdin_taken
     if value == "-":
-        if _stdin_taken:
+        if ctx.meta.get(STDIN_TAKEN):
             raise typer.BadParameter("stdin holds one spec, read already: give this one as text or @FILE")
-        _stdin_taken = True
+        ctx.meta[STDIN_TAKEN] = True
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
         try:
             return data.decode("utf-8").strip()
@@ -117,9 +154,9 @@ SamplesOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
 
-_debug = False  # set by --debug: let tracebacks through
-_stdin_taken = False  # a spec was read from stdin already: there is no second one
-_exit_on_closed_pipe = ExitCode.OK  # what a closed stdout ends with (check keeps its verdict)
+# Per-invocation state lives in click's context (shared by the whole command line):
+DEBUG = "mlpcalc.debug"  # --debug: let tracebacks through
+STDIN_TAKEN = "mlpcalc.stdin_taken"  # a spec was read from stdin already: there is no second one
 
 
 def _version(value: bool) -> None:
@@ -130,39 +167,17 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for errors.")] = False,
 ) -> None:
     """Shapes, parameter counts and Keras summaries of MLPs, from a one-line spec."""
-    global _debug, _stdin_taken
-    _debug, _stdin_taken = debug, False
+    ctx.meta[DEBUG] = debug
 
 
 # ---------------------------------------------------------------- plumbing
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handles_errors(command: F) -> F:
-    """Map user errors to a message on stderr and exit code 2; Ctrl-C to 130."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except MlpcalcError as error:
-            if _debug:
-                traceback.print_exc()
-            from mlpcalc.render.errors import format_error
-
-            sys.stderr.write(format_error(error))
-            raise typer.Exit(ExitCode.USAGE) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(ExitCode.INTERRUPTED) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def ascii_only() -> bool:
@@ -187,31 +202,31 @@ class GuardedStdout:
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
+        self.closed_pipe_exit = ExitCode.OK  # what a closed pipe ends with (check keeps its verdict)
 
     def write(self, text: str) -> int:
         try:
             return int(self._stream.write(text))
         except OSError as error:
-            _output_failed(error)
+            self._failed(error)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except OSError as error:
-            _output_failed(error)
+            self._failed(error)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
-
-def _output_failed(error: OSError) -> NoReturn:
-    # Python flushes stdout again at exit; point it at /dev/null so that flush is quiet.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
-    if isinstance(error, BrokenPipeError):
-        raise SystemExit(_exit_on_closed_pipe)
-    sys.stderr.write(f"Error: cannot write the output: {error.strerror or error}\n")
-    raise SystemExit(ExitCode.OUTPUT_ERROR)
+    def _failed(self, error: OSError) -> NoReturn:
+        # Python flushes stdout again at exit; point it at /dev/null so that flush is quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+        if isinstance(error, BrokenPipeError):
+            raise SystemExit(self.closed_pipe_exit)
+        sys.stderr.write(f"Error: cannot write the output: {error.strerror or error}\n")
+        raise SystemExit(ExitCode.OUTPUT_ERROR)
 
 
 def terminal_columns() -> int:
@@ -222,43 +237,34 @@ def terminal_columns() -> int:
 # ---------------------------------------------------------------- commands
 
 
-class SizeDType(StrEnum):  # memory.DTYPE_BYTES, as a closed choice for typer (a test checks)
-    float32 = "float32"
-    bfloat16 = "bfloat16"
-    float16 = "float16"
-    int8 = "int8"
-    float64 = "float64"
+def _choice(name: str, values: Iterable[str]) -> type[StrEnum]:
+    """A closed choice for typer, made from a table of the core: never a copy of it."""
+    return StrEnum(name, [(value, value) for value in values])  # type: ignore[return-value]
 
 
-class OptimizerName(StrEnum):  # memory.OPTIMIZERS (a test checks)
-    sgd = "sgd"
-    momentum = "momentum"
-    adam = "adam"
-    adamw = "adamw"
-    rmsprop = "rmsprop"
-    adagrad = "adagrad"
-    nadam = "nadam"
-    adamax = "adamax"
-    lion = "lion"
-    adadelta = "adadelta"
-    ftrl = "ftrl"
-
-
-class ConventionName(StrEnum):  # conventions.CONVENTIONS (a test checks)
-    mlpcalc = "mlpcalc"
-    torchinfo = "torchinfo"
-    fvcore = "fvcore"
-    thop = "thop"
-    ptflops = "ptflops"
-    calflops = "calflops"
-    tf_profiler = "tf-profiler"
-
+if TYPE_CHECKING:  # to the type checker a choice is the str it holds
+    DTypeChoice: TypeAlias = str
+    OptimizerChoice: TypeAlias = str
+    ConventionChoice: TypeAlias = str
+    InitChoice: TypeAlias = str
+    ComputeDTypeChoice: TypeAlias = str
+    StyleChoice: TypeAlias = str
+    FormatChoice: TypeAlias = str
+else:
+    DTypeChoice = _choice("DType", CHOICES["dtype"])
+    OptimizerChoice = _choice("Optimizer", CHOICES["optimizer"])
+    ConventionChoice = _choice("Convention", CHOICES["flops_convention"])
+    InitChoice = _choice("Init", INITIALIZERS)
+    ComputeDTypeChoice = _choice("ComputeDType", COMPUTE_DTYPES)
+    StyleChoice = _choice("Style", STYLES)
+    FormatChoice = _choice("Format", FORMATS)
 
 SizeDTypeOpt = Annotated[
-    SizeDType, typer.Option("--dtype", help="Dtype of weights and activations: the byte sizes follow it.")
+    DTypeChoice, typer.Option("--dtype", help="Dtype of weights and activations: the byte sizes follow it.")
 ]
 ConventionOpt = Annotated[
-    ConventionName, typer.Option("--flops-convention", help="Count FLOPs as this tool does (README: rules).")
+    ConventionChoice,
+    typer.Option("--flops-convention", help="Count FLOPs as this tool does (docs/costs.md: rules)."),
 ]
 MixedOpt = Annotated[
     bool,
@@ -266,18 +272,23 @@ MixedOpt = Annotated[
 ]
 
 
-def check_precision(dtype: str, mixed_precision: bool) -> None:
-    if mixed_precision and dtype != "float32":
-        raise typer.BadParameter(
-            f"mixed precision keeps float32 weights, received --dtype {dtype}: drop one of the two",
-            param_hint="--dtype",
-        )
+def plain(value: Any) -> Any:
+    """A choice's str (typer hands over enum members), anything else as it is."""
+    return str(value) if isinstance(value, StrEnum) else value
+
+
+def settings(**values: Any) -> Settings:
+    """The core's Settings from the options; a contradiction is a usage error naming the option."""
+    try:
+        return Settings(**{key: plain(value) for key, value in values.items()})
+    except SettingsError as error:
+        raise typer.BadParameter(str(error), param_hint="--" + error.key.replace("_", "-")) from None
 
 
 def exit_on_closed_pipe(code: ExitCode) -> None:
     """What a closed stdout ends the process with: `check` keeps its verdict."""
-    global _exit_on_closed_pipe
-    _exit_on_closed_pipe = code
+    if isinstance(sys.stdout, GuardedStdout):
+        sys.stdout.closed_pipe_exit = code
 
 
 def main() -> NoReturn:
@@ -288,7 +299,7 @@ def main() -> NoReturn:
     except KeyboardInterrupt:  # before or after a command's own handler
         sys.exit(ExitCode.INTERRUPTED)
     except Exception as error:  # a bug: say so in one line, unless asked for the traceback
-        if _debug:
+        if "--debug" in sys.argv[1:]:
             raise
         sys.stderr.write(
             f"Error: internal error ({type(error).__name__}: {error}). This is a bug in mlpcalc: "

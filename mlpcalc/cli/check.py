@@ -4,31 +4,34 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mlpcalc.cli.base import (
     SPEC_COMMAND,
-    ConventionName,
+    ConventionChoice,
+    DTypeChoice,
     JsonOpt,
     MixedOpt,
-    OptimizerName,
+    OptimizerChoice,
     SamplesOpt,
-    SizeDType,
     app,
     ascii_only,
     emit,
     exit_on_closed_pipe,
-    handles_errors,
+    plain,
     read_spec,
 )
-from mlpcalc.errors import ExitCode
+from mlpcalc.core.errors import ExitCode
+
+if TYPE_CHECKING:
+    from mlpcalc.budgets import Budget, BudgetError, Results
 
 
 @app.command(**SPEC_COMMAND)
-@handles_errors
 def check(
     spec: Annotated[
         str | None,
@@ -71,15 +74,15 @@ def check(
     ] = None,
     batch: SamplesOpt = None,
     optimizer: Annotated[
-        OptimizerName | None,
+        OptimizerChoice | None,
         typer.Option("--optimizer", help="Optimizer for --max-training-bytes. \\[default: adam]"),
     ] = None,
     dtype: Annotated[
-        SizeDType | None,
+        DTypeChoice | None,
         typer.Option("--dtype", help="Dtype of weights and activations. \\[default: float32]"),
     ] = None,
     convention: Annotated[
-        ConventionName | None,
+        ConventionChoice | None,
         typer.Option("--flops-convention", help="Count FLOPs as this tool does. \\[default: mlpcalc]"),
     ] = None,
     mixed_precision: MixedOpt = False,
@@ -99,12 +102,7 @@ def check(
 
       mlpcalc check "784->512->10 relu" --params 407050 --max-params 1e6 --output-shape 10
     """
-    from mlpcalc.budgets import BudgetError, find_config, inline_values, load_budgets, make_budget
-    from mlpcalc.budgets import check as check_budget
-    from mlpcalc.render.check import annotation, check_document, check_text, github_annotations
-    from mlpcalc.render.text import to_json
-
-    given = {
+    limits = {
         "params": params,
         "max_params": max_params,
         "max_trainable_params": max_trainable_params,
@@ -115,59 +113,107 @@ def check(
         "max_training_bytes": max_training_bytes,
         "max_inference_bytes": max_inference_bytes,
     }
-    limits = {key: value for key, value in given.items() if value is not None}
-    if quiet and json_flag:
-        raise typer.BadParameter("it prints nothing, so --json means nothing", param_hint="--quiet")
     inline_settings = {
         "batch": batch, "optimizer": optimizer, "dtype": dtype, "flops_convention": convention,
         "mixed_precision": mixed_precision or None,
     }  # fmt: skip
-    given_settings = {key: value for key, value in inline_settings.items() if value is not None}
-    github = os.environ.get("GITHUB_ACTIONS") == "true"
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    try:
-        if spec is None:
-            if limits or given_settings:
-                options = ", ".join("--" + key.replace("_", "-") for key in (*limits, *given_settings))
-                raise typer.BadParameter(
-                    f"{options} set an inline check and need a SPEC; a config file sets its own",
-                    param_hint="SPEC",
-                )
-            path = config or find_config(Path.cwd())
-            if path is None:
-                raise typer.BadParameter(
-                    "no mlpcalc.toml, nor pyproject.toml with [tool.mlpcalc], here or above: give --config",
-                    param_hint="--config",
-                )
-            source = os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
-            budgets = load_budgets(Path(source))
-        else:
-            if config is not None:
-                raise typer.BadParameter(
-                    "a SPEC is checked inline, not against --config", param_hint="--config"
-                )
-            if not limits:
-                raise typer.BadParameter(
-                    "nothing to check: give a limit such as --max-params", param_hint="SPEC"
-                )
-            values: dict[str, object] = {"spec": spec, **inline_values(limits)}
-            values |= {key: getattr(value, "value", value) for key, value in given_settings.items()}
-            budgets = [make_budget("inline", values)]
-            source = "inline"
-        results = [(budget, *check_budget(budget)) for budget in budgets]
-    except BudgetError as error:
-        if github:  # a wrong budget file shows on the pull request too
-            sys.stderr.write(annotation(str(error), error.file, error.line, workspace))
-        raise
-    if github:
-        sys.stderr.write(github_annotations(results, workspace))
+    if quiet and json_flag:
+        raise typer.BadParameter("it prints nothing, so --json means nothing", param_hint="--quiet")
+    given = {key: plain(value) for key, value in (limits | inline_settings).items() if value is not None}
+    github = (
+        GitHub(os.environ.get("GITHUB_WORKSPACE")) if os.environ.get("GITHUB_ACTIONS") == "true" else None
+    )
+    budgets, source = _budgets(spec, config, given, github)
+    results = _check_all(budgets, github)
     failed = any(not outcome.ok for _, _, outcomes in results for outcome in outcomes)
     exit_on_closed_pipe(
         ExitCode.CHECK_FAILED if failed else ExitCode.OK
     )  # a reader that stops early changes nothing
-    if json_flag:
-        emit(to_json(check_document(results, source), ascii_only=ascii_only()))
-    elif not quiet:
-        emit(check_text(results, source))
+    _report(results, source, json_flag, quiet)
     if failed:
         raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+@dataclass(frozen=True)
+class GitHub:
+    """Running in GitHub Actions: failures are also annotations, with paths relative to the workspace."""
+
+    workspace: str | None
+
+
+def _budgets(
+    spec: str | None, config: Path | None, given: dict[str, object], github: GitHub | None
+) -> tuple[list[Budget], str]:
+    """The budgets to check and where they come from: inline (a SPEC and its limits) or a file."""
+    from mlpcalc.budgets import BudgetError, inline_values, make_budget
+
+    try:
+        if spec is None:
+            return _budgets_from_file(config, given)
+        if config is not None:
+            raise typer.BadParameter("a SPEC is checked inline, not against --config", param_hint="--config")
+        from mlpcalc.budgets import LIMITS
+
+        if not any(key in LIMITS for key in given):
+            raise typer.BadParameter("nothing to check: give a limit such as --max-params", param_hint="SPEC")
+        limits = {key: str(value) for key, value in given.items() if key in LIMITS}
+        values: dict[str, object] = {"spec": spec, **inline_values(limits)}
+        values |= {key: value for key, value in given.items() if key not in LIMITS}
+        return [make_budget("inline", values)], "inline"
+    except BudgetError as error:
+        _annotate_error(error, github)
+        raise
+
+
+def _budgets_from_file(config: Path | None, given: dict[str, object]) -> tuple[list[Budget], str]:
+    """Every budget of the file given or found upwards; inline options make no sense with it."""
+    from mlpcalc.budgets import find_config, load_budgets
+
+    if given:
+        options = ", ".join("--" + key.replace("_", "-") for key in given)
+        raise typer.BadParameter(
+            f"{options} set an inline check and need a SPEC; a config file sets its own", param_hint="SPEC"
+        )
+    path = config or find_config(Path.cwd())
+    if path is None:
+        raise typer.BadParameter(
+            "no mlpcalc.toml, nor pyproject.toml with [tool.mlpcalc], here or above: give --config",
+            param_hint="--config",
+        )
+    source = os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+    return load_budgets(Path(source)), source
+
+
+def _check_all(budgets: list[Budget], github: GitHub | None) -> Results:
+    """Each budget's model and outcomes; failures (and wrong budgets) annotated for GitHub."""
+    from mlpcalc.budgets import BudgetError
+    from mlpcalc.budgets import check as check_budget
+    from mlpcalc.render.check import github_annotations
+
+    try:
+        results = [(budget, *check_budget(budget)) for budget in budgets]
+    except BudgetError as error:
+        _annotate_error(error, github)
+        raise
+    if github is not None:
+        sys.stderr.write(github_annotations(results, github.workspace))
+    return results
+
+
+def _annotate_error(error: BudgetError, github: GitHub | None) -> None:
+    """A wrong budget file shows on the pull request too."""
+    from mlpcalc.render.check import annotation
+
+    if github is not None:
+        sys.stderr.write(annotation(str(error), error.file, error.line, github.workspace))
+
+
+def _report(results: Results, source: str, json_flag: bool, quiet: bool) -> None:
+    if json_flag:
+        from mlpcalc.documents import check_document, to_json
+
+        emit(to_json(check_document(results, source), ascii_only=ascii_only()))
+    elif not quiet:
+        from mlpcalc.render.check import check_text
+
+        emit(check_text(results, source))

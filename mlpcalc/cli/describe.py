@@ -9,47 +9,66 @@ import typer
 from mlpcalc.cli.base import (
     SPEC_COMMAND,
     BatchOpt,
-    ConventionName,
     ConventionOpt,
-    Format,
+    FormatChoice,
     JsonOpt,
     MixedOpt,
     NameOpt,
-    OptimizerName,
+    OptimizerChoice,
     SamplesOpt,
-    SizeDType,
     SizeDTypeOpt,
     SpecArg,
-    Style,
+    StyleChoice,
     app,
     ascii_only,
-    check_precision,
     emit,
-    handles_errors,
     read_spec,
+    settings,
     terminal_columns,
 )
-from mlpcalc.model import DEFAULT_NAME, Model, parse
+from mlpcalc.core.conventions import MLPCALC
+from mlpcalc.core.dtypes import DEFAULT_DTYPE
+from mlpcalc.core.model import DEFAULT_NAME, parse
+from mlpcalc.costs.figures import Figures
+from mlpcalc.costs.settings import Settings
 
 
-def _resolve_format(json_flag: bool, output_format: Format, style: Style, width: int | None) -> Format:
+def _resolve_format(json_flag: bool, output_format: str, style: str, width: int | None) -> str:
     """The one output the options ask for; options that would be silently ignored are refused."""
-    if json_flag and output_format not in (Format.table, Format.json):
+    if json_flag and output_format not in ("table", "json"):
         raise typer.BadParameter(
             f"--json and --format {output_format} contradict each other", param_hint="--json"
         )
-    chosen = Format.json if json_flag else output_format
-    if style is Style.classic and chosen is not Format.table:
+    chosen = "json" if json_flag else output_format
+    if style == "classic" and chosen != "table":
         raise typer.BadParameter(
             f"the classic style is a table; it does not go with {chosen}", param_hint="--style"
         )
-    if width is not None and (chosen is not Format.table or style is Style.classic):
+    if width is not None and (chosen != "table" or style == "classic"):
         raise typer.BadParameter("it sizes the Keras table only", param_hint="--width")
     return chosen
 
 
+def _refuse_ignored(chosen: str, style: str, costs: bool, given: Settings) -> None:
+    """Options the chosen output would silently ignore are refused, each with its reason."""
+    if style == "classic" and (
+        costs or given != Settings(batch=given.batch, flops_convention=given.flops_convention)
+    ):
+        raise typer.BadParameter("tf.keras 2's text has no costs, optimizer or dtype", param_hint="--style")
+    if given.flops_convention != MLPCALC and not (costs or chosen == "json"):
+        raise typer.BadParameter(
+            f"received {given.flops_convention}, but FLOPs show only with --costs or --json",
+            param_hint="--flops-convention",
+        )
+    if costs and chosen == "json":
+        raise typer.BadParameter("the JSON always carries the costs", param_hint="--costs")
+    if given.mixed_precision and given.optimizer is None and chosen != "json":
+        raise typer.BadParameter(
+            "in a table it changes only the optimizer's line: add --optimizer", param_hint="--mixed-precision"
+        )
+
+
 @app.command(**SPEC_COMMAND)
-@handles_errors
 def summary(
     spec: SpecArg,
     width: Annotated[
@@ -61,11 +80,11 @@ def summary(
         ),
     ] = None,
     style: Annotated[
-        Style, typer.Option("--style", help="keras: Keras 3's table; classic: tf.keras 2's text.")
-    ] = Style.keras,
+        StyleChoice, typer.Option("--style", help="keras: Keras 3's table; classic: tf.keras 2's text.")
+    ] = "keras",
     output_format: Annotated[
-        Format, typer.Option("--format", help="table (as Keras prints it), markdown or json.")
-    ] = Format.table,
+        FormatChoice, typer.Option("--format", help="table (as Keras prints it), markdown or json.")
+    ] = "table",
     json_flag: JsonOpt = False,
     name: NameOpt = DEFAULT_NAME,
     batch: BatchOpt = None,
@@ -73,10 +92,10 @@ def summary(
         bool,
         typer.Option("--costs", help="Add columns: MACs, FLOPs and each layer's share of the parameters."),
     ] = False,
-    convention: ConventionOpt = ConventionName.mlpcalc,
-    dtype: SizeDTypeOpt = SizeDType.float32,
+    convention: ConventionOpt = MLPCALC,
+    dtype: SizeDTypeOpt = DEFAULT_DTYPE,
     optimizer: Annotated[
-        OptimizerName | None,
+        OptimizerChoice | None,
         typer.Option(
             "--optimizer", help="Add Keras's ` Optimizer params:` line, as after compile(optimizer=...)."
         ),
@@ -98,60 +117,32 @@ def summary(
       mlpcalc summary "784->512->10 relu" --costs --optimizer adam
     """
     chosen = _resolve_format(json_flag, output_format, style, width)
-    check_precision(dtype, mixed_precision)
-    if style is Style.classic and (costs or optimizer or dtype != "float32" or mixed_precision):
-        raise typer.BadParameter("tf.keras 2's text has no costs, optimizer or dtype", param_hint="--style")
-    if convention != "mlpcalc" and not (costs or chosen is Format.json):
-        raise typer.BadParameter(
-            f"received {convention}, but FLOPs show only with --costs or --json",
-            param_hint="--flops-convention",
-        )
-    if costs and chosen is Format.json:
-        raise typer.BadParameter("the JSON always carries the costs", param_hint="--costs")
-    if mixed_precision and optimizer is None and chosen is not Format.json:
-        raise typer.BadParameter(
-            "in a table it changes only the optimizer's line: add --optimizer", param_hint="--mixed-precision"
-        )
-    if optimizer is not None and dtype == "int8":
-        raise typer.BadParameter(
-            "Keras cannot build int8 layers to compile: int8 sizes the weights only", param_hint="--optimizer"
-        )
-    model = parse(spec, name=name, batch=batch)
-    opt = optimizer.value if optimizer else None
-    if chosen is Format.json:
-        from mlpcalc.render.text import to_json
-        from mlpcalc.report import summary_document
+    given = settings(
+        dtype=dtype,
+        optimizer=optimizer,
+        mixed_precision=mixed_precision,
+        flops_convention=convention,
+        batch=batch,
+    )
+    _refuse_ignored(chosen, style, costs, given)
+    figures = Figures(parse(spec, name=name, batch=batch), given)
+    if chosen == "json":
+        from mlpcalc.documents import summary_document, to_json
 
-        document = summary_document(
-            model,
-            dtype=dtype.value,
-            optimizer=opt,
-            mixed_precision=mixed_precision,
-            convention=convention.value,
-        )
-        emit(to_json(document, ascii_only=ascii_only()))
-    elif chosen is Format.markdown:
+        emit(to_json(summary_document(figures), ascii_only=ascii_only()))
+    elif chosen == "markdown":
         from mlpcalc.render.text import markdown_summary
 
-        emit(markdown_summary(model, dtype.value, opt, convention.value if costs else None, mixed_precision))
-    elif style is Style.classic:
+        emit(markdown_summary(figures, costs))
+    elif style == "classic":
         from mlpcalc.render.keras import classic_summary
 
-        emit(classic_summary(model))
+        emit(classic_summary(figures.model))
     else:
-        _print_keras_table(
-            model, width, dtype.value, opt, convention.value if costs else None, mixed_precision
-        )
+        _print_keras_table(figures, width, costs)
 
 
-def _print_keras_table(
-    model: Model,
-    width: int | None,
-    dtype: str = "float32",
-    optimizer: str | None = None,
-    costs: str | None = None,
-    mixed_precision: bool = False,
-) -> None:
+def _print_keras_table(figures: Figures, width: int | None, costs: bool) -> None:
     from rich.console import Console
 
     from mlpcalc.render.keras import (
@@ -170,8 +161,8 @@ def _print_keras_table(
         raise typer.BadParameter(
             f"must be from {MIN_WIDTH} to {MAX_WIDTH}, received {width}", param_hint="--width"
         )
-    renderables = keras_renderables(model, width, dtype, optimizer, costs, mixed_precision)
-    console_width = max(columns, table_width(model, width, costs))
+    renderables = keras_renderables(figures, width, costs)
+    console_width = max(columns, table_width(figures, width, costs))
     console = Console(highlight=False, width=console_width)
     if console.is_terminal:  # Keras's colours on a terminal; plain text anywhere else
         for renderable in renderables:
@@ -181,15 +172,14 @@ def _print_keras_table(
 
 
 @app.command(**SPEC_COMMAND)
-@handles_errors
 def variables(
     spec: SpecArg,
     style: Annotated[
-        Style,
+        StyleChoice,
         typer.Option(
             "--style", help="keras: a table of every variable; classic: TF 2's trainable_variables."
         ),
-    ] = Style.keras,
+    ] = "keras",
     json_flag: JsonOpt = False,
     name: NameOpt = DEFAULT_NAME,
 ) -> None:
@@ -206,32 +196,33 @@ def variables(
 
       mlpcalc variables "3->2->2->2 relu" --style classic
     """
-    from mlpcalc.render.text import classic_variables, to_json, variables_table
+    from mlpcalc.documents import to_json, variables_document
+    from mlpcalc.render.text import classic_variables, variables_table
 
-    if json_flag and style is Style.classic:
+    if json_flag and style == "classic":
         raise typer.BadParameter(
             "the classic style is text; it does not go with --json", param_hint="--style"
         )
     model = parse(spec, name=name)
     if json_flag:
-        emit(to_json(model.variables_to_dict(), ascii_only=ascii_only()))
-    elif style is Style.classic:
+        emit(to_json(variables_document(model), ascii_only=ascii_only()))
+    elif style == "classic":
         emit(classic_variables(model))
     else:
         emit(variables_table(model))
 
 
 @app.command(**SPEC_COMMAND)
-@handles_errors
 def costs(
     spec: SpecArg,
     batch: SamplesOpt = None,
-    dtype: SizeDTypeOpt = SizeDType.float32,
+    dtype: SizeDTypeOpt = DEFAULT_DTYPE,
     optimizer: Annotated[
-        OptimizerName, typer.Option("--optimizer", help="Optimizer whose states training keeps.")
-    ] = OptimizerName.adam,
+        OptimizerChoice | None,
+        typer.Option("--optimizer", help="Optimizer whose states training keeps. \\[default: adam]"),
+    ] = None,
     mixed_precision: MixedOpt = False,
-    convention: ConventionOpt = ConventionName.mlpcalc,
+    convention: ConventionOpt = MLPCALC,
     json_flag: JsonOpt = False,
     name: NameOpt = DEFAULT_NAME,
 ) -> None:
@@ -249,42 +240,42 @@ def costs(
 
       mlpcalc costs "20x16->32:gelu->bn->8:softmax" --flops-convention fvcore --mixed-precision --json
     """
-    check_precision(dtype, mixed_precision)
-    from mlpcalc.memory import memory_report
-    from mlpcalc.render.costs import costs_text
-    from mlpcalc.render.text import to_json
-    from mlpcalc.report import summary_document
-
-    model = parse(spec, name=name, batch=batch)
+    given = settings(
+        dtype=dtype,
+        optimizer=optimizer,
+        mixed_precision=mixed_precision,
+        flops_convention=convention,
+        batch=batch,
+    )
+    figures = Figures(parse(spec, name=name, batch=batch), given)
     if json_flag:
-        document = summary_document(
-            model,
-            dtype=dtype.value,
-            optimizer=optimizer.value,
-            mixed_precision=mixed_precision,
-            convention=convention.value,
-        )
-        emit(to_json(document, ascii_only=ascii_only()))
+        from mlpcalc.documents import summary_document, to_json
+
+        emit(to_json(summary_document(figures, with_optimizer=True), ascii_only=ascii_only()))
         return
-    report = memory_report(model, batch or 1, dtype.value, optimizer.value, mixed_precision)
-    emit(costs_text(model, report, convention.value))
+    from mlpcalc.render.costs import costs_text
+
+    emit(costs_text(figures))
 
 
 @app.command(**SPEC_COMMAND)
-@handles_errors
 def diff(
     spec_a: Annotated[str, typer.Argument(help="The first model.", metavar="SPEC_A", callback=read_spec)],
     spec_b: Annotated[str, typer.Argument(help="The second model.", metavar="SPEC_B", callback=read_spec)],
     batch: SamplesOpt = None,
-    dtype: SizeDTypeOpt = SizeDType.float32,
+    dtype: SizeDTypeOpt = DEFAULT_DTYPE,
     optimizer: Annotated[
-        OptimizerName, typer.Option("--optimizer", help="Optimizer for the training memory.")
-    ] = OptimizerName.adam,
+        OptimizerChoice | None,
+        typer.Option("--optimizer", help="Optimizer for the training memory. \\[default: adam]"),
+    ] = None,
+    mixed_precision: MixedOpt = False,
+    convention: ConventionOpt = MLPCALC,
     json_flag: JsonOpt = False,
 ) -> None:
     """Compare two models layer by layer and in total: shapes, params, MACs, FLOPs, memory.
 
     Layers are matched as lines in a text diff: + added in B, - removed, ~ changed.
+    MACs and FLOPs are for the batch (--batch; one sample by default) in both tables.
 
     Examples:
 
@@ -292,11 +283,16 @@ def diff(
 
       mlpcalc diff "784->512->10 relu" "784->512->bn->10 relu" --batch 64 --json
     """
-    from mlpcalc.compare import Diff
+    from mlpcalc.diff import Diff
+    from mlpcalc.documents import diff_document, to_json
     from mlpcalc.render.diff import diff_text
-    from mlpcalc.render.text import to_json
 
-    compared = Diff(
-        parse(spec_a, batch=batch), parse(spec_b, batch=batch), batch or 1, dtype.value, optimizer.value
+    given = settings(
+        dtype=dtype,
+        optimizer=optimizer,
+        mixed_precision=mixed_precision,
+        flops_convention=convention,
+        batch=batch,
     )
-    emit(to_json(compared.to_dict(), ascii_only=ascii_only()) if json_flag else diff_text(compared))
+    compared = Diff(parse(spec_a, batch=batch), parse(spec_b, batch=batch), given)
+    emit(to_json(diff_document(compared), ascii_only=ascii_only()) if json_flag else diff_text(compared))

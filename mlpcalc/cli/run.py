@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,39 +10,33 @@ import typer
 
 from mlpcalc.cli.base import (
     SPEC_COMMAND,
+    ComputeDTypeChoice,
+    InitChoice,
     JsonOpt,
     NameOpt,
     SpecArg,
-    Style,
+    StyleChoice,
     app,
     ascii_only,
     emit,
-    handles_errors,
+    plain,
 )
-from mlpcalc.engine.names import Init
-from mlpcalc.model import DEFAULT_NAME, parse
-from mlpcalc.spec import MAX_SIZE
-
-
-class DType(StrEnum):
-    float32 = "float32"
-    float64 = "float64"
-    float16 = "float16"
-
+from mlpcalc.core.model import DEFAULT_NAME, parse
+from mlpcalc.core.spec import MAX_SIZE
+from mlpcalc.engine.names import DEFAULT_INITIALIZER
 
 SeedOpt = Annotated[
     int | None, typer.Option("--seed", min=0, help="Seed of the weights and the random input. [default: 0]")
 ]
 InitSeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the weights.")]
 InitOpt = Annotated[
-    Init | None,
+    InitChoice | None,
     typer.Option("--init", help="Kernel initializer (Keras's formulas). [default: glorot_uniform]"),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 
 
 @app.command(**SPEC_COMMAND)
-@handles_errors
 def forward(
     spec: SpecArg,
     weights: Annotated[
@@ -59,7 +52,7 @@ def forward(
     input_path: Annotated[
         Path | None, typer.Option("--input", help="Input rows from this .npy (memory-mapped, any size).")
     ] = None,
-    dtype: Annotated[DType, typer.Option("--dtype", help="Compute dtype.")] = DType.float32,
+    dtype: Annotated[ComputeDTypeChoice, typer.Option("--dtype", help="Compute dtype.")] = "float32",
     output_path: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Save the output to this .npy (written as it is computed)."),
@@ -72,8 +65,9 @@ def forward(
         bool, typer.Option("--stats", help="Per layer: mean, std, min, max, zeros (dead ReLUs), NaN, Inf.")
     ] = False,
     style: Annotated[
-        Style, typer.Option("--style", help="keras: mlpcalc's view; classic: the output as TF 2 prints it.")
-    ] = Style.keras,
+        StyleChoice,
+        typer.Option("--style", help="keras: mlpcalc's view; classic: the output as TF 2 prints it."),
+    ] = "keras",
     json_flag: JsonOpt = False,
     quiet: QuietOpt = False,
     name: NameOpt = DEFAULT_NAME,
@@ -96,9 +90,9 @@ def forward(
         )
     if input_path is not None and batch is not None:
         raise typer.BadParameter("the rows come from --input or from --batch, not both", param_hint="--batch")
-    if style is Style.classic and (json_flag or stats):
+    if style == "classic" and (json_flag or stats):
         raise typer.BadParameter("the classic style prints the tensor alone", param_hint="--style")
-    if quiet and (json_flag or stats or style is Style.classic):
+    if quiet and (json_flag or stats or style == "classic"):
         raise typer.BadParameter(
             "it prints nothing, so --json, --stats and --style mean nothing", param_hint="--quiet"
         )
@@ -106,16 +100,17 @@ def forward(
         raise typer.BadParameter(
             "nothing is drawn: the weights and the input come from files", param_hint="--seed"
         )
+    from mlpcalc.cli.progress import Progress
+    from mlpcalc.documents import forward_document, to_json
     from mlpcalc.engine.run import run_forward
-    from mlpcalc.render.forward import Progress, classic_text, forward_document, forward_text
-    from mlpcalc.render.text import to_json
+    from mlpcalc.render.forward import classic_text, forward_text
 
     model = parse(spec, name=name)
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         run = run_forward(
-            model, seed=seed or 0, init=initializer or Init.glorot_uniform, weights_path=weights,
-            rows=batch, input_path=input_path, dtype=dtype.value, output_path=output_path, chunk=chunk,
+            model, seed=seed or 0, init=plain(initializer) or DEFAULT_INITIALIZER, weights_path=weights,
+            rows=batch, input_path=input_path, dtype=plain(dtype), output_path=output_path, chunk=chunk,
             stats=stats, progress=progress,
         )  # fmt: skip
     finally:
@@ -129,14 +124,13 @@ def forward(
         return
     if json_flag:
         emit(to_json(forward_document(run), ascii_only=ascii_only()))
-    elif style is Style.classic:
+    elif style == "classic":
         emit(classic_text(run))
     else:
         emit(forward_text(run))
 
 
 @app.command(**SPEC_COMMAND)
-@handles_errors
 def init(
     spec: SpecArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="The .npz file to write.")],
@@ -158,16 +152,16 @@ def init(
     """
     if quiet and json_flag:
         raise typer.BadParameter("it prints nothing, so --json means nothing", param_hint="--quiet")
+    from mlpcalc.documents import init_document, to_json
     from mlpcalc.engine.run import run_init
-    from mlpcalc.render.forward import init_document, init_text
-    from mlpcalc.render.text import to_json
+    from mlpcalc.render.forward import init_text
 
     model = parse(spec)
-    chosen = initializer or Init.glorot_uniform
+    chosen = plain(initializer) or DEFAULT_INITIALIZER
     run_init(model, output, seed=seed, init=chosen)
     if quiet:
         return
     if json_flag:
-        emit(to_json(init_document(model, str(output), chosen.value, seed), ascii_only=ascii_only()))
+        emit(to_json(init_document(model, str(output), chosen, seed), ascii_only=ascii_only()))
     else:
-        emit(init_text(model, str(output), chosen.value, seed))
+        emit(init_text(model, str(output), chosen, seed))

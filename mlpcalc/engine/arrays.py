@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from mlpcalc.errors import FileError
-from mlpcalc.model import Model
+from mlpcalc.core.errors import FileError
+from mlpcalc.core.model import Model
 
 ZIP_MAGIC, NPY_MAGIC, PICKLE_MAGIC = b"PK", b"\x93NUMPY", b"\x80"  # PK: any zip, empty ones too
 

@@ -17,10 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from mlpcalc.engine import functions
-from mlpcalc.engine.weights import Weights
-from mlpcalc.errors import ResourceError
-from mlpcalc.layers import (
+from mlpcalc.core.errors import ResourceError
+from mlpcalc.core.layers import (
     ActivationLayer,
     BatchNormalization,
     Dense,
@@ -29,7 +27,9 @@ from mlpcalc.layers import (
     LayerNormalization,
     positions,
 )
-from mlpcalc.model import Model
+from mlpcalc.core.model import Model
+from mlpcalc.engine import functions
+from mlpcalc.engine.weights import Weights
 
 EPSILON = 1e-3  # Keras's default for BatchNormalization and LayerNormalization
 CHUNK_BYTES = 64 * 2**20  # default size of each activation buffer
@@ -199,16 +199,6 @@ def _blocks(x: Array) -> Iterator[Array]:
         yield x[start : start + rows]
 
 
-def _layer_norm(x: Array, gamma: Array, beta: Array) -> None:
-    for block in _blocks(x):
-        block -= block.mean(axis=-1, keepdims=True)
-        variance = np.square(block).mean(axis=-1, keepdims=True)
-        variance += x.dtype.type(EPSILON)
-        block /= np.sqrt(variance)
-        block *= gamma
-        block += beta
-
-
 def _activate(layer: Dense | ActivationLayer, x: Array) -> None:
     if layer.activation.name in functions.WITHOUT_TEMPORARIES:  # one pass over the whole chunk
         functions.apply(layer.activation, x)
@@ -219,29 +209,57 @@ def _activate(layer: Dense | ActivationLayer, x: Array) -> None:
             block[...] = result
 
 
-def _run_layer(step: _Step, x: Array, spare: Array) -> Array:
-    """Apply one layer to the 2-D `x`; a Dense writes into `spare`. Returns the output."""
+# Each layer kind's forward function: (step, x, spare) -> output. A Dense writes its result
+# into `spare` (the caller swaps the buffers); every other kind works on `x` in place.
+def _dense(step: _Step, x: Array, spare: Array) -> Array:
     layer = step.layer
-    if isinstance(layer, Dense):
-        kernel = step.arrays[0]
-        out = spare[: x.shape[0] * kernel.shape[1]].reshape(x.shape[0], kernel.shape[1])
-        np.matmul(x, kernel, out=out)
-        if layer.use_bias:
-            out += step.arrays[1]
-        _activate(layer, out)
-        return out
-    if isinstance(layer, BatchNormalization):
-        mean, scale, beta = step.arrays
-        x -= mean
-        x *= scale
-        x += beta
-    elif isinstance(layer, LayerNormalization):
-        _layer_norm(x, *step.arrays)
-    elif isinstance(layer, ActivationLayer):
-        _activate(layer, x)
-    else:
-        assert isinstance(layer, Dropout)  # the identity at inference
+    assert isinstance(layer, Dense)
+    kernel = step.arrays[0]
+    out = spare[: x.shape[0] * kernel.shape[1]].reshape(x.shape[0], kernel.shape[1])
+    np.matmul(x, kernel, out=out)
+    if layer.use_bias:
+        out += step.arrays[1]
+    _activate(layer, out)
+    return out
+
+
+def _batch_normalization(step: _Step, x: Array, spare: Array) -> Array:
+    mean, scale, beta = step.arrays
+    x -= mean
+    x *= scale
+    x += beta
     return x
+
+
+def _layer_normalization(step: _Step, x: Array, spare: Array) -> Array:
+    gamma, beta = step.arrays
+    for block in _blocks(x):
+        block -= block.mean(axis=-1, keepdims=True)
+        variance = np.square(block).mean(axis=-1, keepdims=True)
+        variance += x.dtype.type(EPSILON)
+        block /= np.sqrt(variance)
+        block *= gamma
+        block += beta
+    return x
+
+
+def _activation(step: _Step, x: Array, spare: Array) -> Array:
+    assert isinstance(step.layer, ActivationLayer)
+    _activate(step.layer, x)
+    return x
+
+
+def _identity(step: _Step, x: Array, spare: Array) -> Array:
+    return x  # Dropout at inference
+
+
+RUNS: dict[type[Layer], Callable[[_Step, Array, Array], Array]] = {
+    Dense: _dense,
+    BatchNormalization: _batch_normalization,
+    LayerNormalization: _layer_normalization,
+    ActivationLayer: _activation,
+    Dropout: _identity,
+}
 
 
 def chunks(rows: int, chunk: int) -> Iterator[tuple[int, int]]:
@@ -280,9 +298,10 @@ def forward(
             x = current[: vectors * first].reshape(vectors, first)
             np.copyto(x, np.reshape(block, (vectors, first)), casting="unsafe")
             for index, step in enumerate(steps):
-                x = _run_layer(step, x, spare)
-                if isinstance(step.layer, Dense):  # it wrote into the spare buffer: swap
+                output = RUNS[type(step.layer)](step, x, spare)
+                if np.may_share_memory(output, spare):  # a Dense wrote into the spare buffer: swap
                     current, spare = spare, current
+                x = output
                 if stats is not None:
                     stats[index].add(x)
             written = out[start:stop]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from mlpcalc.activations import Activation
+from mlpcalc.core.activations import Activation
 
 Array = NDArray[np.floating]
 

@@ -1,7 +1,7 @@
 """Keras 3's kernel initializers, drawing float32 directly (no float64 draw and cast).
 
-Variance scaling: glorot = scale 1 over fan_avg, he = scale 2 over fan_in, lecun = scale 1
-over fan_in. Uniform draws lie in +-sqrt(3 * scale / fan); normal ones are normals truncated at
+Variance scaling (engine/names.py has each initializer's scale and fan). Uniform draws
+lie in +-sqrt(3 * scale / fan); normal ones are normals truncated at
 two standard deviations, whose standard deviation Keras divides by 0.8796... so that the
 truncated variance is scale / fan.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from mlpcalc.engine.names import Init
+from mlpcalc.engine.names import INITIALIZERS as RULES
 
 Float32 = NDArray[np.float32]
 
@@ -65,15 +65,10 @@ def _zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> Float32:
     return np.zeros(shape, dtype=np.float32)
 
 
-INITIALIZERS: dict[Init, Callable[[np.random.Generator, tuple[int, ...]], Float32]] = {
-    Init.glorot_uniform: _variance_scaling(1.0, "fan_avg", "uniform"),
-    Init.glorot_normal: _variance_scaling(1.0, "fan_avg", "truncated_normal"),
-    Init.he_uniform: _variance_scaling(2.0, "fan_in", "uniform"),
-    Init.he_normal: _variance_scaling(2.0, "fan_in", "truncated_normal"),
-    Init.lecun_uniform: _variance_scaling(1.0, "fan_in", "uniform"),
-    Init.lecun_normal: _variance_scaling(1.0, "fan_in", "truncated_normal"),
-    Init.orthogonal: _orthogonal,
-    Init.zeros: _zeros,
+Initializer = Callable[[np.random.Generator, tuple[int, ...]], Float32]
+_OWN_FORMULA: dict[str, Initializer] = {"orthogonal": _orthogonal, "zeros": _zeros}
+INITIALIZERS: dict[str, Initializer] = {
+    name: _variance_scaling(*rule) if rule is not None else _OWN_FORMULA[name] for name, rule in RULES.items()
 }
 
 # The other variables start as Keras starts them, whatever the kernel initializer.

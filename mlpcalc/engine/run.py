@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from mlpcalc.core.errors import FileError
+from mlpcalc.core.model import Model
 from mlpcalc.engine import arrays
 from mlpcalc.engine.forward import Stats, check_memory, forward, plan
-from mlpcalc.engine.names import Init
+from mlpcalc.engine.names import DEFAULT_INITIALIZER
 from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
-from mlpcalc.errors import FileError
-from mlpcalc.model import Model
 
 DEFAULT_ROWS = 4
 
@@ -53,7 +53,7 @@ def run_forward(
     model: Model,
     *,
     seed: int = 0,
-    init: Init = Init.glorot_uniform,
+    init: str = DEFAULT_INITIALIZER,
     weights_path: Path | None = None,
     rows: int | None = None,
     input_path: Path | None = None,
@@ -124,7 +124,7 @@ def run_forward(
         output=output,
         dtype=dtype,
         seed=None if weights_path and input_path else seed,
-        init=None if weights_path else init.value,
+        init=None if weights_path else init,
         weights_path=str(weights_path) if weights_path else None,
         input_path=str(input_path) if input_path else None,
         output_path=str(output_path) if output_path else None,
@@ -136,7 +136,7 @@ def run_forward(
     )
 
 
-def run_init(model: Model, path: Path, *, seed: int = 0, init: Init = Init.glorot_uniform) -> None:
+def run_init(model: Model, path: Path, *, seed: int = 0, init: str = DEFAULT_INITIALIZER) -> None:
     """Write `model`'s initial weights to `path`, refusing first what memory cannot hold."""
     check_memory({"weights": model.params_bytes}, "the weights")
     weights_rng, _ = generators(seed)

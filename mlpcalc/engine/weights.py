@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from mlpcalc.core.errors import FileError, WeightsError
+from mlpcalc.core.model import Model
 from mlpcalc.engine.arrays import read_npz, written_atomically
 from mlpcalc.engine.initializers import CONSTANT_STARTS, INITIALIZERS
-from mlpcalc.engine.names import Init
-from mlpcalc.errors import FileError, WeightsError
-from mlpcalc.model import Model
+from mlpcalc.engine.names import DEFAULT_INITIALIZER
 
 Weights = dict[str, NDArray[np.floating]]
 FLOAT_KINDS = (np.float16, np.float32, np.float64)
@@ -29,7 +29,7 @@ def generators(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(weights_seed), np.random.default_rng(input_seed)
 
 
-def init_weights(model: Model, rng: np.random.Generator, init: Init = Init.glorot_uniform) -> Weights:
+def init_weights(model: Model, rng: np.random.Generator, init: str = DEFAULT_INITIALIZER) -> Weights:
     """Every variable of `model`, in layer order: kernels from `init`, the rest as Keras starts them."""
     weights: Weights = {}
     for variable in model.variables:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlpcalc.budgets import Budget, Outcome
-from mlpcalc.model import Model
-
-CHECK_SCHEMA = "mlpcalc/check/v1"
-Results = list[tuple[Budget, Model, list[Outcome]]]
+from mlpcalc.budgets import Outcome, Results
 
 
 def _value(key: str, value: int | tuple[int, ...]) -> str:
@@ -46,24 +42,6 @@ def check_text(results: Results, source: str) -> str:
             label = f"{budget.name:<{width}}  FAIL" if index == 0 else " " * (width + 6)
             lines.append(f"  {label}  {_failure(outcome)}  [{budget.where(outcome.key)}]")
     return "\n".join(lines) + "\n"
-
-
-def check_document(results: Results, source: str) -> dict[str, object]:
-    """The `mlpcalc/check/v1` JSON document."""
-    return {
-        "schema": CHECK_SCHEMA,
-        "source": source,
-        "ok": all(o.ok for _, _, outcomes in results for o in outcomes),
-        "models": [
-            {
-                "name": budget.name,
-                "spec": str(model.spec),
-                "ok": all(o.ok for o in outcomes),
-                "checks": [outcome.to_dict() for outcome in outcomes],
-            }
-            for budget, model, outcomes in results
-        ],
-    }
 
 
 def _escape_data(text: str) -> str:

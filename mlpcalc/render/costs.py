@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlpcalc.conventions import CONVENTIONS, compute, convention_total
-from mlpcalc.memory import DTYPE_BYTES, OPTIMIZERS, MemoryReport
-from mlpcalc.model import Model
-from mlpcalc.render.formats import readable_size
+from mlpcalc.core.conventions import CONVENTIONS
+from mlpcalc.costs.figures import Figures
+from mlpcalc.costs.flops import by_convention
+from mlpcalc.render.formats import flops_header, readable_size
 
 
 def _rows(rows: Sequence[Sequence[str]], right_from: int = 1) -> list[str]:
@@ -23,19 +23,15 @@ def _rows(rows: Sequence[Sequence[str]], right_from: int = 1) -> list[str]:
     return lines
 
 
-def _flops_label(convention: str) -> str:
-    return "FLOPs" if convention == "mlpcalc" else f"{CONVENTIONS[convention].unit} ({convention})"
-
-
-def costs_text(model: Model, memory: MemoryReport, convention: str) -> str:
+def costs_text(figures: Figures) -> str:
+    model, memory = figures.model, figures.memory
     batch = memory.batch
     per_batch = batch > 1
     lines = [f"Costs of {model.spec} ({model.total_params:,} parameters)", "", "Compute"]
     header = ("", "per sample", f"per batch of {batch:,}") if per_batch else ("", "per sample")
-    figures = compute(model, convention, batch)
     rows = [
         ("MACs (multiply-accumulates)", figures.macs, figures.batch_macs),
-        (_flops_label(convention), figures.flops, figures.batch_flops),
+        (flops_header(figures.settings.flops_convention), figures.flops, figures.batch_flops),
     ]
     table: list[tuple[str, ...]] = [header]
     for label, sample, whole in rows:
@@ -43,12 +39,12 @@ def costs_text(model: Model, memory: MemoryReport, convention: str) -> str:
     lines += _rows(table)
     lines += ["", "FLOPs as each tool counts them (--flops-convention; the README has every rule)"]
     others = [("tool", "per sample", "unit")] + [
-        (name, f"{convention_total(model, name):,}", spec.unit) for name, spec in CONVENTIONS.items()
+        (name, f"{count:,}", CONVENTIONS[name].unit) for name, count in by_convention(model).items()
     ]
     lines += _rows(others, right_from=1)
     mixed = ", mixed precision" if memory.mixed_precision else ""
-    item = DTYPE_BYTES[memory.dtype]
-    states = OPTIMIZERS[memory.optimizer].states
+    item = figures.item_bytes
+    states = figures.settings.training_optimizer.states
     lines += ["", f"Memory ({memory.dtype}{mixed}, batch {batch:,}, {memory.optimizer})"]
     table = [
         ("parameters", f"{model.total_params:,} x {item} B", readable_size(memory.params)),

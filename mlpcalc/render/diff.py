@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mlpcalc.compare import Diff
-from mlpcalc.model import BuiltLayer
-from mlpcalc.render.formats import readable_size, shape_text
+from mlpcalc.core.model import BuiltLayer
+from mlpcalc.diff import Diff
+from mlpcalc.render.formats import flops_header, readable_size, shape_text
 
 MARKS = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
 BYTES = ("params_bytes", "inference_bytes", "training_bytes")
@@ -46,7 +46,7 @@ def _either(a: str | None, b: str | None) -> str:
     return a if a == b else f"{a} -> {b}"
 
 
-def _cell(layer: BuiltLayer | None, field: str) -> str | None:
+def _cell(layer: BuiltLayer | None, field: str, samples: int) -> str | None:
     if layer is None:
         return None
     return {
@@ -54,23 +54,37 @@ def _cell(layer: BuiltLayer | None, field: str) -> str | None:
         "spec": str(layer.layer),
         "output": shape_text(layer.output_shape),
         "params": f"{layer.params:,}",
-        "macs": f"{layer.macs:,}",
+        "macs": f"{layer.macs * samples:,}",
     }[field]
 
 
+def _settings_text(diff: Diff) -> str:
+    settings = diff.settings
+    parts = [f"batch {settings.samples:,}", settings.dtype, settings.training_optimizer.name]
+    if settings.mixed_precision:
+        parts.insert(2, "mixed precision")
+    return ", ".join(parts)
+
+
 def diff_text(diff: Diff) -> str:
+    """Both models' layers side by side, then the totals; compute is for the batch in both tables."""
+    samples = diff.settings.samples
     lines = [f"A  {diff.a.spec}", f"B  {diff.b.spec}", ""]
-    table: list[tuple[str, ...]] = [("", "layer", "spec", "output", "params", "MACs", "params change")]
+    macs = "MACs" if samples == 1 else f"MACs (batch {samples:,})"
+    table: list[tuple[str, ...]] = [("", "layer", "spec", "output", "params", macs, "params change")]
     for row in diff.rows:
-        cells = [_either(_cell(row.a, field), _cell(row.b, field)) for field in ("layer", "spec", "output")]
-        cells += [_either(_cell(row.a, field), _cell(row.b, field)) for field in ("params", "macs")]
+        cells = [
+            _either(_cell(row.a, field, samples), _cell(row.b, field, samples))
+            for field in ("layer", "spec", "output", "params", "macs")
+        ]
         table.append((MARKS[row.change], *cells, _delta(row.params_delta, row.a.params if row.a else 0)))
     lines += _aligned(table, right={4, 5})
-    lines += ["", f"Totals (batch {diff.batch:,}, {diff.dtype}, {diff.optimizer})"]
+    lines += ["", f"Totals ({_settings_text(diff)})"]
     summary: list[tuple[str, ...]] = [("", "A", "B", "change")]
+    labels = LABELS | {"flops": flops_header(diff.settings.flops_convention)}
     for key, values in diff.totals.items():
         as_bytes = key in BYTES
         shown = [readable_size(values[side]) if as_bytes else f"{values[side]:,}" for side in ("a", "b")]
-        summary.append((LABELS[key], *shown, _delta(values["delta"], values["a"], as_bytes)))
+        summary.append((labels[key], *shown, _delta(values["delta"], values["a"], as_bytes)))
     lines += ["  " + line for line in _aligned(summary, right={1, 2})]
     return "\n".join(lines) + "\n"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
-from mlpcalc.errors import MlpcalcError, SpecError
+from mlpcalc.core.errors import MlpcalcError, SpecError
 
 WINDOW = 60  # characters of the spec shown around the error; the rest is elided
 INDENT = "  "
@@ -44,4 +45,14 @@ def format_error(error: MlpcalcError) -> str:
     if error.hint:
         hint = error.hint[0].upper() + error.hint[1:]
         lines.append(hint if hint[-1] in ".?!" else hint + ".")
+    return "\n".join(lines) + "\n"
+
+
+def format_usage_error(message: str, ctx: Any = None) -> str:
+    """A usage error (bad option, missing argument) in the same look as every other error:
+    `Error: ...`, then where to read more."""
+    lines = [f"Error: {message}"]
+    command = getattr(ctx, "command_path", None)
+    if command:
+        lines.append(f"Try '{command} --help' for help.")
     return "\n".join(lines) + "\n"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from mlpcalc.conventions import CONVENTIONS, layer_count
-from mlpcalc.memory import DTYPE_BYTES, optimizer_bytes, optimizer_params
-from mlpcalc.model import Model
+from mlpcalc.core.conventions import CONVENTIONS, MLPCALC
+from mlpcalc.costs.figures import Figures
 
 
 def shape_text(shape: tuple[int | None, ...]) -> str:
@@ -22,41 +21,18 @@ def readable_size(size: float) -> str:
     return f"{size:.2f} PB"
 
 
-def _size(count: int, item_bytes: int) -> float:
-    # Keras sums the bits of each weight and divides by 8 as a float: do the same,
-    # so that rounding at the second decimal agrees at every size.
-    return count * item_bytes * 8 / 8
-
-
-def totals(
-    model: Model, dtype: str = "float32", optimizer: str | None = None, mixed_precision: bool = False
-) -> list[tuple[str, int, float]]:
-    """The lines under Keras's table: label, count and bytes; with an optimizer, its line too,
-    as Keras prints them once `compile(optimizer=...)` has built the optimizer."""
-    item = DTYPE_BYTES[dtype]
-    trainable = _size(model.trainable_params, item)
-    non_trainable = _size(model.non_trainable_params, item)
-    lines = [
-        ("Trainable params", model.trainable_params, trainable),
-        ("Non-trainable params", model.non_trainable_params, non_trainable),
-    ]
-    total_count, total_size = model.total_params, trainable + non_trainable
-    if optimizer is not None:
-        count = optimizer_params(model, optimizer, mixed_precision)
-        size = float(optimizer_bytes(model, optimizer, dtype, mixed_precision))  # Keras: bits / 8, a float
-        lines.append(("Optimizer params", count, size))
-        total_count, total_size = total_count + count, total_size + size
-    return [("Total params", total_count, total_size), *lines]
-
-
-def cost_cells(model: Model, convention: str) -> dict[str, list[str]]:
-    """The cost columns of a table, by header: MACs, FLOPs (in `convention`), share of params."""
+def flops_header(convention: str) -> str:
+    """A FLOPs column's header: the convention's unit, and its name unless it is mlpcalc's."""
     unit = CONVENTIONS[convention].unit
-    total = model.total_params or 1
+    return unit if convention == MLPCALC else f"{unit} ({convention})"
+
+
+def cost_cells(figures: Figures) -> dict[str, list[str]]:
+    """The cost columns of a table, by header: MACs, FLOPs (in the settings' convention), share of params."""
+    layers = figures.model.layers
+    flops = [f"{figures.layer_flops(layer):,}" for layer in layers]
     return {
-        "MACs": [f"{layer.macs:,}" for layer in model.layers],
-        unit if convention == "mlpcalc" else f"{unit} ({convention})": [
-            f"{layer_count(layer, convention):,}" for layer in model.layers
-        ],
-        "% params": [f"{100 * layer.params / total:.1f}%" for layer in model.layers],
+        "MACs": [f"{layer.macs:,}" for layer in layers],
+        flops_header(figures.settings.flops_convention): flops,
+        "% params": [f"{figures.params_percent(layer):.1f}%" for layer in layers],
     }

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import TYPE_CHECKING
 
-from mlpcalc.engine.run import Run
-from mlpcalc.model import DEFAULT_NAME, Model
+from mlpcalc.core.layers import Dense
+from mlpcalc.core.model import DEFAULT_NAME, Model
 from mlpcalc.render.formats import readable_size, shape_text
 
-FORWARD_SCHEMA = "mlpcalc/forward/v1"
-INIT_SCHEMA = "mlpcalc/init/v1"
+if TYPE_CHECKING:  # a type name only: the engine imports numpy
+    from mlpcalc.engine.run import Run
 
 
 def _weights_text(run: Run) -> str:
@@ -57,7 +56,7 @@ def forward_text(run: Run) -> str:
 def classic_text(run: Run) -> str:
     """The output as TF 2 prints a tensor; for a single Dense, first its kernel and bias shapes."""
     lines = []
-    if len(run.model.layers) == 1 and run.model.layers[0].keras_class == "Dense":
+    if len(run.model.layers) == 1 and isinstance(run.model.layers[0].layer, Dense):
         lines += [shape_text(variable.shape) for variable in run.model.layers[0].variables]
     numbers = str(run.output)
     if "\n" in numbers:  # TF starts a many-line array on a line of its own
@@ -98,85 +97,9 @@ def stats_table(run: Run) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def forward_document(run: Run) -> dict[str, Any]:
-    """The `mlpcalc/forward/v1` JSON document."""
-    document: dict[str, Any] = {
-        "schema": FORWARD_SCHEMA,
-        "spec": str(run.model.spec),
-        "name": run.model.name,
-        "input_shape": list(run.input_shape),
-        "output_shape": list(run.output.shape),
-        "dtype": run.dtype,
-        "seed": run.seed,
-        "init": run.init,
-        "weights_path": run.weights_path,
-        "input_path": run.input_path,
-        "output_path": run.output_path,
-        "chunk": run.chunk,
-        "timing": {
-            "init_seconds": run.init_seconds,
-            "forward_seconds": run.forward_seconds,
-            "total_seconds": run.init_seconds + run.forward_seconds,
-        },
-        "output_stats": run.output_stats.to_dict(),
-    }
-    if run.layer_stats is not None:
-        document["layers"] = [
-            {"name": layer.name, "type": layer.keras_class, **stats.to_dict()}
-            for layer, stats in zip(run.model.layers, run.layer_stats, strict=True)
-        ]
-    return document
-
-
 def init_text(model: Model, path: str, init: str, seed: int) -> str:
     count = len(model.variables)
     return (
         f"wrote {path}: {count} variables, {model.total_params:,} parameters "
         f"({readable_size(model.params_bytes)} float32), {init}, seed {seed}\n"
     )
-
-
-def init_document(model: Model, path: str, init: str, seed: int) -> dict[str, object]:
-    """The `mlpcalc/init/v1` JSON document."""
-    return {
-        "schema": INIT_SCHEMA,
-        "spec": str(model.spec),
-        "path": path,
-        "init": init,
-        "seed": seed,
-        "variables": [variable.to_dict() for variable in model.variables],
-        "total_params": model.total_params,
-    }
-
-
-class Progress:
-    """A progress bar on stderr for work that lasts: it appears only after a second."""
-
-    DELAY = 1.0
-
-    def __init__(self, enabled: bool, console: Any = None) -> None:
-        self.enabled, self.console = enabled, console
-        self.started = time.perf_counter()
-        self._bar: Any = None
-        self._task: Any = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or (done >= total and self._bar is None):
-            return
-        if self._bar is None:
-            if time.perf_counter() - self.started < self.DELAY:
-                return
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(
-                TextColumn("forward"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} rows"),
-                TimeRemainingColumn(), console=self.console or Console(stderr=True), transient=True,
-            )  # fmt: skip
-            self._bar.start()
-            self._task = self._bar.add_task("forward", total=total)
-        self._bar.update(self._task, completed=done)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()

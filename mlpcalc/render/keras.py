@@ -14,8 +14,10 @@ from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Column, Table
 
-from mlpcalc.model import BatchShape, Model
-from mlpcalc.render.formats import cost_cells, readable_size, shape_text, totals
+from mlpcalc.core.model import BatchShape, Model
+from mlpcalc.costs.figures import Figures
+from mlpcalc.costs.settings import Settings
+from mlpcalc.render.formats import cost_cells, readable_size, shape_text
 
 KERAS_DEFAULT_WIDTH = 88  # Keras 3 Sequential summary: min(88, terminal columns - 4)
 COLUMN_STOPS = (0.45, 0.80, 1.0)  # where each column ends, as a fraction of the width
@@ -59,23 +61,17 @@ def _bold(text: str) -> str:
     return f"[bold]{text}[/]"
 
 
-def keras_renderables(
-    model: Model,
-    width: int,
-    dtype: str = "float32",
-    optimizer: str | None = None,
-    costs: str | None = None,
-    mixed_precision: bool = False,
-) -> list[RenderableType]:
+def keras_renderables(figures: Figures, width: int, costs: bool = False) -> list[RenderableType]:
     """What Keras 3 passes to `console.print`, in order: title, table, totals.
 
-    With `costs` (a FLOPs convention), three columns follow Keras's: MACs, FLOPs and the
-    layer's share of the parameters; the table grows by their width.
+    With `costs`, three columns follow Keras's: MACs, FLOPs (in the settings' convention)
+    and the layer's share of the parameters; the table grows by their width.
     """
+    model = figures.model
     widths = column_widths(width)
     if widths is None:
         raise ValueError(f"a summary needs a width of at least {MIN_WIDTH}")
-    if costs is not None:  # Keras's columns as Keras draws them, then ours, never squeezed
+    if costs:  # Keras's columns as Keras draws them, then ours, never squeezed
         widths = drawn_widths(width)
     columns = [
         Column(name, justify=justify, width=column)  # type: ignore[arg-type]
@@ -89,12 +85,12 @@ def keras_renderables(
         ]
         for layer in model.layers
     ]
-    if costs is not None:
-        for header, cells in cost_cells(model, costs).items():
+    if costs:
+        for header, cells in cost_cells(figures).items():
             columns.append(Column(header, justify="right", width=max(len(header), *map(len, cells))))
             for row, cell in zip(rows, cells, strict=True):
                 row.append(_number(cell))
-    table = Table(*columns, width=width if costs is None else None, show_lines=True)
+    table = Table(*columns, width=None if costs else width, show_lines=True)
     for row in rows:
         table.add_row(*row)
     return [
@@ -102,7 +98,7 @@ def keras_renderables(
         table,
         *(
             f"{_bold(f' {label}: ')}{_number(f'{count:,}')} ({readable_size(size)})"
-            for label, count, size in totals(model, dtype, optimizer, mixed_precision)
+            for label, count, size in figures.keras_totals()
         ),
     ]
 
@@ -116,11 +112,11 @@ def drawn_widths(width: int) -> list[int]:
     return [len(segment) - 2 for segment in top[1:-1].split("┳")]
 
 
-def table_width(model: Model, width: int, costs: str | None) -> int:
+def table_width(figures: Figures, width: int, costs: bool) -> int:
     """How wide the table is drawn: `width`, plus the cost columns (each with its padding and border)."""
-    if costs is None:
+    if not costs:
         return width
-    cells = cost_cells(model, costs)
+    cells = cost_cells(figures)
     return width + sum(max(len(header), *map(len, column)) + 3 for header, column in cells.items())
 
 
@@ -155,14 +151,12 @@ def keras_summary(
     model: Model,
     width: int = KERAS_DEFAULT_WIDTH,
     console_width: int | None = None,
-    dtype: str = "float32",
-    optimizer: str | None = None,
-    mixed_precision: bool = False,
+    settings: Settings | None = None,
 ) -> str:
     """The text of Keras 3's `model.summary(line_length=width)` on a `console_width` terminal,
-    for variables of `dtype`, after `compile(optimizer=...)` if `optimizer` is given (under
-    the mixed_float16 policy if `mixed_precision`)."""
-    renderables = keras_renderables(model, width, dtype, optimizer, mixed_precision=mixed_precision)
+    for variables of the settings' dtype, after `compile(optimizer=...)` if they name an
+    optimizer (under the mixed_float16 policy if they say mixed precision)."""
+    renderables = keras_renderables(Figures(model, settings or Settings()), width)
     return render_plain(renderables, max(console_width or width, width))
 
 

@@ -1,17 +1,10 @@
-"""Plain-text and markdown views: the variables table, the markdown summary, JSON documents."""
+"""Plain-text and markdown views: the variables table, the markdown summary."""
 
 from __future__ import annotations
 
-import json
-
-from mlpcalc.model import Model, Variable
-from mlpcalc.render.formats import cost_cells, readable_size, shape_text, totals
-
-
-def to_json(document: dict[str, object], ascii_only: bool = False) -> str:
-    """Indented JSON; with `ascii_only`, other characters are \\u-escaped (still valid JSON)."""
-    return json.dumps(document, indent=2, ensure_ascii=ascii_only) + "\n"
-
+from mlpcalc.core.model import Model, Variable
+from mlpcalc.costs.figures import Figures
+from mlpcalc.render.formats import cost_cells, readable_size, shape_text
 
 # ------------------------------------------------------------------ variables
 
@@ -49,16 +42,11 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
-def markdown_summary(
-    model: Model,
-    dtype: str = "float32",
-    optimizer: str | None = None,
-    costs: str | None = None,
-    mixed_precision: bool = False,
-) -> str:
+def markdown_summary(figures: Figures, costs: bool = False) -> str:
     """A GitHub-flavoured markdown table of the summary, for pull requests and READMEs."""
+    model = figures.model
     lines = [f'**Model: "{_cell(model.name)}"** `{model.spec}`', ""]
-    extra = cost_cells(model, costs) if costs is not None else {}
+    extra = cost_cells(figures) if costs else {}
     headers = ["Layer (type)", "Output Shape", "Param #", *extra]
     lines.append("| " + " | ".join(headers) + " |")
     lines.append("| :--- | :--- | " + " | ".join("---:" for _ in headers[2:]) + " |")
@@ -68,7 +56,6 @@ def markdown_summary(
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines += [
-        f"- {label}: {count:,} ({readable_size(size)})"
-        for label, count, size in totals(model, dtype, optimizer, mixed_precision)
+        f"- {label}: {count:,} ({readable_size(size)})" for label, count, size in figures.keras_totals()
     ]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,9 @@ without the batch axis; like Keras, every layer acts on the last axis, once per
 
 Costs are per sample. MACs count the multiply-accumulates of matrix products alone;
 FLOPs count every arithmetic operation, a multiply-accumulate as two and an exp, log,
-tanh or erf as one (mlpcalc's convention; other tools' are in conventions.py).
+tanh or erf as one (mlpcalc's convention). `counted` gives what each FLOP-counting tool
+(core/conventions.py) reports for the layer: what scales with the batch, and what does not.
+`kept_for_backward` is what training holds for the backward pass.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mlpcalc.activations import LINEAR, Activation, format_number
+from mlpcalc.core.activations import LINEAR, Activation, format_number
+from mlpcalc.core.conventions import MLPCALC, PTFLOPS_MODULE
 
 Shape = tuple[int, ...]
+Counted = tuple[int, int]  # (scales with the batch, does not)
+Kept = tuple[int, int]  # (values in the activations' dtype, bytes of boolean masks)
+EPSILON = 1e-3  # Keras's default for BatchNormalization and LayerNormalization
+MOMENTUM = 0.99  # Keras's default for BatchNormalization
 
 
 def positions(input_shape: Shape) -> int:
@@ -66,6 +73,29 @@ class Dense:
         outputs = positions(input_shape) * self.units
         return 2 * self.macs(input_shape) + outputs * (self.use_bias + self.activation.flops)
 
+    def counted(self, convention: str, input_shape: Shape) -> Counted:
+        p, i, c = positions(input_shape), input_shape[-1], self.units
+        weights = i * c + c * self.use_bias
+        activation = self.activation.counted(convention, p, c)
+        scaled = {
+            "torchinfo": weights,  # weights and bias, times the batch: the positions are not counted
+            "fvcore": p * i * c,
+            "thop": p * i * c + activation,
+            "ptflops": activation,
+            "calflops": 2 * p * i * c + activation,
+            "tf-profiler": 2 * p * i * c + p * c * self.use_bias + activation,
+        }
+        if convention == MLPCALC:
+            return self.flops(input_shape), 0
+        if convention == "ptflops":
+            return scaled["ptflops"], p * weights + self.activation.counted(PTFLOPS_MODULE, p, c)
+        return scaled[convention], 0
+
+    def kept_for_backward(self, input_shape: Shape) -> Kept:
+        # Its input, and its result before a non-linear activation, as an Activation layer would keep.
+        outputs = 0 if self.activation.is_linear else positions(input_shape) * self.units
+        return math.prod(input_shape) + outputs, 0
+
     def config(self) -> dict[str, object]:
         return {
             "units": self.units,
@@ -92,6 +122,7 @@ class BatchNormalization:
     """`keras.layers.BatchNormalization()` over the last axis: gamma, beta and two statistics."""
 
     keras_class: ClassVar[str] = "BatchNormalization"
+    words: ClassVar[tuple[str, ...]] = ("bn", "batchnorm")  # how a spec names it
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
@@ -113,11 +144,26 @@ class BatchNormalization:
         # At inference the statistics, gamma and beta fold into one scale and one shift.
         return 2 * math.prod(input_shape)
 
+    def counted(self, convention: str, input_shape: Shape) -> Counted:
+        elements, channels = math.prod(input_shape), input_shape[-1]
+        return {
+            MLPCALC: (self.flops(input_shape), 0),
+            "torchinfo": (2 * channels, 0),
+            "fvcore": (2 * elements, 0),
+            "thop": (4 * elements, 0),
+            "ptflops": (0, 2 * elements),
+            "calflops": (2 * elements, 0),
+            "tf-profiler": (2 * elements, 6 * channels),
+        }[convention]
+
+    def kept_for_backward(self, input_shape: Shape) -> Kept:
+        return math.prod(input_shape), 0
+
     def config(self) -> dict[str, object]:
-        return {"axis": -1, "momentum": 0.99, "epsilon": 0.001}
+        return {"axis": -1, "momentum": MOMENTUM, "epsilon": EPSILON}
 
     def __str__(self) -> str:
-        return "bn"
+        return self.words[0]
 
 
 @dataclass(frozen=True)
@@ -125,6 +171,7 @@ class LayerNormalization:
     """`keras.layers.LayerNormalization()` over the last axis: gamma and beta."""
 
     keras_class: ClassVar[str] = "LayerNormalization"
+    words: ClassVar[tuple[str, ...]] = ("ln", "layernorm")
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
@@ -141,11 +188,26 @@ class LayerNormalization:
         # epsilon, square root and reciprocal (3), normalise, gamma, beta (3C).
         return positions(input_shape) * (7 * input_shape[-1] + 5)
 
+    def counted(self, convention: str, input_shape: Shape) -> Counted:
+        elements, vectors = math.prod(input_shape), positions(input_shape)
+        return {
+            MLPCALC: (self.flops(input_shape), 0),
+            "torchinfo": (2 * input_shape[-1], 0),
+            "fvcore": (5 * elements, 0),
+            "thop": (4 * elements, 0),
+            "ptflops": (0, elements),
+            "calflops": (5 * elements, 0),
+            "tf-profiler": (9 * elements + 4 * vectors, 0),
+        }[convention]
+
+    def kept_for_backward(self, input_shape: Shape) -> Kept:
+        return math.prod(input_shape), 0
+
     def config(self) -> dict[str, object]:
-        return {"axis": -1, "epsilon": 0.001}
+        return {"axis": -1, "epsilon": EPSILON}
 
     def __str__(self) -> str:
-        return "ln"
+        return self.words[0]
 
 
 @dataclass(frozen=True)
@@ -170,6 +232,12 @@ class Dropout:
 
     def flops(self, input_shape: Shape) -> int:
         return 0  # the identity at inference
+
+    def counted(self, convention: str, input_shape: Shape) -> Counted:
+        return 0, 0
+
+    def kept_for_backward(self, input_shape: Shape) -> Kept:
+        return 0, math.prod(input_shape)  # its mask, a byte an element
 
     def config(self) -> dict[str, object]:
         return {"rate": self.rate}
@@ -198,6 +266,15 @@ class ActivationLayer:
     def flops(self, input_shape: Shape) -> int:
         return math.prod(input_shape) * self.activation.flops
 
+    def counted(self, convention: str, input_shape: Shape) -> Counted:
+        p, c = positions(input_shape), input_shape[-1]
+        if convention == "ptflops":
+            return self.activation.counted("ptflops", p, c), self.activation.counted(PTFLOPS_MODULE, p, c)
+        return self.activation.counted(convention, p, c), 0
+
+    def kept_for_backward(self, input_shape: Shape) -> Kept:
+        return math.prod(input_shape), 0
+
     def config(self) -> dict[str, object]:
         return {"activation": self.activation.name, "activation_args": self.activation.arguments}
 
@@ -206,3 +283,8 @@ class ActivationLayer:
 
 
 Layer = Dense | BatchNormalization | LayerNormalization | Dropout | ActivationLayer
+
+# The layers a spec names by a word alone: bn, ln and their long forms.
+NAMED_LAYERS: dict[str, type[BatchNormalization | LayerNormalization]] = {
+    word: kind for kind in (BatchNormalization, LayerNormalization) for word in kind.words
+}

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
-from mlpcalc.memory import memory_report
-from mlpcalc.model import BuiltLayer, Model
+from mlpcalc.core.model import BuiltLayer, Model
+from mlpcalc.costs.figures import Figures
+from mlpcalc.costs.settings import Settings
 
-DIFF_SCHEMA = "mlpcalc/diff/v1"
 TOTALS = ("params", "trainable_params", "macs", "flops", "params_bytes", "inference_bytes", "training_bytes")
 
 
@@ -75,13 +75,12 @@ def _pair(
 
 @dataclass(frozen=True)
 class Diff:
-    """Models A and B compared for `batch` samples of `dtype`, training with `optimizer`."""
+    """Models A and B compared under `settings`: compute for its batch, memory for its dtype,
+    optimizer and batch, FLOPs in its convention."""
 
     a: Model
     b: Model
-    batch: int = 1
-    dtype: str = "float32"
-    optimizer: str = "adam"
+    settings: Settings = field(default_factory=Settings)
 
     @cached_property
     def rows(self) -> list[Row]:
@@ -89,15 +88,15 @@ class Diff:
         return _pair(list(self.a.layers), list(self.b.layers), (_key, _spec, _class))
 
     def _totals(self, model: Model) -> dict[str, int]:
-        memory = memory_report(model, self.batch, self.dtype, self.optimizer)
+        figures = Figures(model, self.settings)
         return {
-            "params": model.total_params,
-            "trainable_params": model.trainable_params,
-            "macs": model.total_macs * self.batch,
-            "flops": model.total_flops * self.batch,
-            "params_bytes": memory.params,
-            "inference_bytes": memory.inference,
-            "training_bytes": memory.training,
+            "params": figures.params,
+            "trainable_params": figures.trainable_params,
+            "macs": figures.batch_macs,
+            "flops": figures.batch_flops,
+            "params_bytes": figures.memory.params,
+            "inference_bytes": figures.memory.inference,
+            "training_bytes": figures.memory.training,
         }
 
     @cached_property
@@ -105,38 +104,3 @@ class Diff:
         """Each figure for A and B, and B - A."""
         before, after = self._totals(self.a), self._totals(self.b)
         return {key: {"a": before[key], "b": after[key], "delta": after[key] - before[key]} for key in TOTALS}
-
-    def to_dict(self) -> dict[str, object]:
-        """The `mlpcalc/diff/v1` JSON document."""
-        return {
-            "schema": DIFF_SCHEMA,
-            "a": str(self.a.spec),
-            "b": str(self.b.spec),
-            "batch": self.batch,
-            "dtype": self.dtype,
-            "optimizer": self.optimizer,
-            "layers": [
-                {
-                    "change": row.change,
-                    "a": _layer(row.a),
-                    "b": _layer(row.b),
-                    "params_delta": row.params_delta,
-                    "macs_delta": row.macs_delta,
-                }
-                for row in self.rows
-            ],
-            "totals": self.totals,
-        }
-
-
-def _layer(layer: BuiltLayer | None) -> dict[str, object] | None:
-    if layer is None:
-        return None
-    return {
-        "name": layer.name,
-        "type": layer.keras_class,
-        "spec": str(layer.layer),
-        "output_shape": list(layer.output_shape),
-        "params": layer.params,
-        "macs": layer.macs,
-    }

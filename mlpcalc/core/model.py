@@ -10,14 +10,12 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from mlpcalc.errors import ModelError
-from mlpcalc.layers import Layer, Shape, VariableShape
-from mlpcalc.spec import Spec, parse_spec
+from mlpcalc.core.dtypes import DEFAULT_DTYPE, DTYPE_BYTES
+from mlpcalc.core.errors import ModelError
+from mlpcalc.core.layers import Layer, Shape, VariableShape
+from mlpcalc.core.spec import Spec, parse_spec
 
-SUMMARY_SCHEMA = "mlpcalc/summary/v1"
-VARIABLES_SCHEMA = "mlpcalc/variables/v1"
 DEFAULT_NAME = "sequential"
-BYTES_PER_PARAM = 4  # float32, Keras's default dtype for every variable
 
 BatchShape = tuple[int | None, ...]  # a shape with the batch axis first (None: any batch)
 
@@ -40,15 +38,6 @@ class Variable:
     def count(self) -> int:
         return math.prod(self.shape)
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.path,
-            "layer": self.layer,
-            "shape": list(self.shape),
-            "trainable": self.trainable,
-            "count": self.count,
-        }
-
 
 @dataclass(frozen=True)
 class BuiltLayer:
@@ -64,8 +53,13 @@ class BuiltLayer:
         return self.layer.keras_class
 
     @cached_property
+    def output_features(self) -> Shape:
+        """The output shape without the batch axis."""
+        return self.layer.output_shape(self.input_shape)
+
+    @property
     def output_shape(self) -> BatchShape:
-        return (self.batch, *self.layer.output_shape(self.input_shape))
+        return (self.batch, *self.output_features)
 
     @cached_property
     def variables(self) -> tuple[Variable, ...]:
@@ -92,19 +86,6 @@ class BuiltLayer:
     def flops(self) -> int:
         """Arithmetic operations per sample, in mlpcalc's convention (see layers.py)."""
         return self.layer.flops(self.input_shape)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "type": self.keras_class,
-            "output_shape": list(self.output_shape),
-            "params": self.params,
-            "trainable_params": self.trainable_params,
-            "non_trainable_params": self.non_trainable_params,
-            "macs": self.macs,
-            "flops": self.flops,
-            **self.layer.config(),
-        }
 
 
 def _placed(layer_name: str, variable: VariableShape) -> Variable:
@@ -153,8 +134,7 @@ class Model:
     @property
     def output_features(self) -> Shape:
         """The output shape without the batch axis."""
-        last = self.layers[-1]
-        return last.layer.output_shape(last.input_shape)
+        return self.layers[-1].output_features
 
     @property
     def variables(self) -> tuple[Variable, ...]:
@@ -187,25 +167,7 @@ class Model:
     @property
     def params_bytes(self) -> int:
         """The weights' size in float32, Keras's default dtype."""
-        return self.total_params * BYTES_PER_PARAM
-
-    def to_dict(self) -> dict[str, object]:
-        """The `mlpcalc/summary/v1` JSON document, with the defaults of `report.summary_document`."""
-        from mlpcalc.report import summary_document  # the report builds on the model: import it late
-
-        return summary_document(self)
-
-    def variables_to_dict(self) -> dict[str, object]:
-        """The `mlpcalc/variables/v1` JSON document."""
-        return {
-            "schema": VARIABLES_SCHEMA,
-            "spec": str(self.spec),
-            "name": self.name,
-            "variables": [{**v.to_dict(), "path": self.keras_path(v)} for v in self.variables],
-            "total_params": self.total_params,
-            "trainable_params": self.trainable_params,
-            "non_trainable_params": self.non_trainable_params,
-        }
+        return self.total_params * DTYPE_BYTES[DEFAULT_DTYPE]
 
 
 def _snake_case(class_name: str) -> str:

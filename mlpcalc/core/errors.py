@@ -58,6 +58,15 @@ class ModelError(MlpcalcError):
     """A valid spec with invalid model options (a batch of 0, a name Keras would refuse)."""
 
 
+class SettingsError(MlpcalcError):
+    """Settings that contradict each other or name no known choice; `key` names the setting
+    as a budget file does (dtype, optimizer, mixed_precision, flops_convention, batch)."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 class FileError(MlpcalcError):
     """A file that cannot be read or written, or does not fit the model."""
 

@@ -31,27 +31,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import groupby
 
-from mlpcalc.activations import GELU_FORMS, KINDS, LINEAR, Activation
-from mlpcalc.errors import SpecError
-from mlpcalc.layers import (
-    ActivationLayer,
-    BatchNormalization,
-    Dense,
-    Dropout,
-    Layer,
-    LayerNormalization,
-    Shape,
-)
+from mlpcalc.core.activations import GELU_FORMS, KINDS, LINEAR, Activation
+from mlpcalc.core.errors import SpecError
+from mlpcalc.core.layers import NAMED_LAYERS, ActivationLayer, Dense, Dropout, Layer, Shape
 
 MAX_SIZE = 10**15  # largest units / input dim / repeat count a spec may give
 MAX_LAYERS = 10_000  # beyond this a spec is a mistake, its table unreadable and slow to draw
-NORM_LAYERS: dict[str, type[BatchNormalization | LayerNormalization]] = {
-    "bn": BatchNormalization,
-    "batchnorm": BatchNormalization,
-    "ln": LayerNormalization,
-    "layernorm": LayerNormalization,
-}
-LAYER_WORDS = [*NORM_LAYERS, "dropout", *KINDS]
+LAYER_WORDS = [*NAMED_LAYERS, "dropout", *KINDS]
 EXAMPLE = "784->512->10 relu"
 
 
@@ -285,9 +271,9 @@ class _Parser:
         if token.kind is Kind.NUMBER:
             return self.dense()
         if token.kind is Kind.NAME:
-            if token.text in NORM_LAYERS:
+            if token.text in NAMED_LAYERS:
                 self.advance()
-                return NORM_LAYERS[token.text]()
+                return NAMED_LAYERS[token.text]()
             if token.text == "dropout":
                 return self.dropout()
             if token.text == "nobias":

@@ -1,0 +1,254 @@
+"""Every JSON document mlpcalc prints, and its schema id: one module, one place to look.
+
+Each `mlpcalc/NAME/v1` id has its JSON Schema in mlpcalc/schemas/NAME.v1.json. Documents are
+plain dicts built from the core's objects; nothing here computes a figure (costs/ does).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from mlpcalc.core.conventions import CONVENTIONS
+from mlpcalc.core.model import BuiltLayer, Model, Variable
+from mlpcalc.costs.figures import Figures
+from mlpcalc.costs.flops import by_convention
+from mlpcalc.costs.memory import MemoryReport
+
+if TYPE_CHECKING:  # type names only: importing the engine would import numpy
+    from mlpcalc.budgets import Outcome, Results
+    from mlpcalc.diff import Diff
+    from mlpcalc.engine.run import Run
+
+SUMMARY_SCHEMA = "mlpcalc/summary/v1"
+VARIABLES_SCHEMA = "mlpcalc/variables/v1"
+CHECK_SCHEMA = "mlpcalc/check/v1"
+DIFF_SCHEMA = "mlpcalc/diff/v1"
+FORWARD_SCHEMA = "mlpcalc/forward/v1"
+INIT_SCHEMA = "mlpcalc/init/v1"
+
+
+def to_json(document: dict[str, Any], ascii_only: bool = False) -> str:
+    """Indented JSON; with `ascii_only`, other characters are \\u-escaped (still valid JSON)."""
+    return json.dumps(document, indent=2, ensure_ascii=ascii_only) + "\n"
+
+
+# ------------------------------------------------------------------ summary
+
+
+def _layer(layer: BuiltLayer, figures: Figures) -> dict[str, object]:
+    return {
+        "name": layer.name,
+        "type": layer.keras_class,
+        "output_shape": list(layer.output_shape),
+        "params": layer.params,
+        "trainable_params": layer.trainable_params,
+        "non_trainable_params": layer.non_trainable_params,
+        "macs": layer.macs,
+        "flops": layer.flops,
+        **layer.layer.config(),
+        "convention_flops": figures.layer_flops(layer),
+    }
+
+
+def memory_dict(memory: MemoryReport) -> dict[str, object]:
+    return {
+        "batch": memory.batch,
+        "dtype": memory.dtype,
+        "optimizer": memory.optimizer,
+        "mixed_precision": memory.mixed_precision,
+        "params_bytes": memory.params,
+        "inference_activation_bytes": memory.inference_activations,
+        "inference_bytes": memory.inference,
+        "weights_bytes": memory.weights,
+        "gradient_bytes": memory.gradients,
+        "optimizer_bytes": memory.optimizer_states,
+        "saved_activation_bytes": memory.saved_activations,
+        "training_bytes": memory.training,
+    }
+
+
+def summary_document(figures: Figures, with_optimizer: bool = False) -> dict[str, object]:
+    """The `mlpcalc/summary/v1` document. Costs are per sample, and per batch when the model
+    has a fixed batch; the optimizer's line shows when one is named (or `with_optimizer`)."""
+    model, settings = figures.model, figures.settings
+    convention = settings.flops_convention
+    document: dict[str, object] = {
+        "schema": SUMMARY_SCHEMA,
+        "spec": str(model.spec),
+        "name": model.name,
+        "input_shape": list(model.input_shape),
+        "output_shape": list(model.output_shape),
+        "layers": [_layer(layer, figures) for layer in model.layers],
+        "total_params": figures.params,
+        "trainable_params": figures.trainable_params,
+        "non_trainable_params": figures.non_trainable_params,
+        "dtype": settings.dtype,
+        "params_bytes": figures.params_bytes,
+        "trainable_bytes": figures.trainable_bytes,
+        "non_trainable_bytes": figures.non_trainable_bytes,
+        "total_macs": figures.macs,
+        "total_flops": model.total_flops,
+        "flops_convention": convention,
+        "convention_flops": figures.flops,
+        "convention_unit": CONVENTIONS[convention].unit,
+        "flops_by_convention": by_convention(model),
+    }
+    if settings.batch is not None:
+        document["batch_macs"] = figures.batch_macs
+        document["batch_flops"] = model.total_flops * settings.batch
+        document["batch_convention_flops"] = figures.batch_flops
+    if settings.optimizer is not None or with_optimizer:
+        document["optimizer"] = settings.training_optimizer.name
+        document["optimizer_params"] = figures.optimizer_params
+    document["memory"] = memory_dict(figures.memory)
+    return document
+
+
+# ------------------------------------------------------------------ variables and init
+
+
+def _variable(variable: Variable) -> dict[str, object]:
+    return {
+        "name": variable.path,
+        "layer": variable.layer,
+        "shape": list(variable.shape),
+        "trainable": variable.trainable,
+        "count": variable.count,
+    }
+
+
+def variables_document(model: Model) -> dict[str, object]:
+    """The `mlpcalc/variables/v1` document."""
+    return {
+        "schema": VARIABLES_SCHEMA,
+        "spec": str(model.spec),
+        "name": model.name,
+        "variables": [{**_variable(v), "path": model.keras_path(v)} for v in model.variables],
+        "total_params": model.total_params,
+        "trainable_params": model.trainable_params,
+        "non_trainable_params": model.non_trainable_params,
+    }
+
+
+def init_document(model: Model, path: str, init: str, seed: int) -> dict[str, object]:
+    """The `mlpcalc/init/v1` document."""
+    return {
+        "schema": INIT_SCHEMA,
+        "spec": str(model.spec),
+        "path": path,
+        "init": init,
+        "seed": seed,
+        "variables": [_variable(variable) for variable in model.variables],
+        "total_params": model.total_params,
+    }
+
+
+# ------------------------------------------------------------------ check
+
+
+def _outcome(outcome: Outcome) -> dict[str, object]:
+    expected, actual = outcome.expected, outcome.actual
+    return {
+        "key": outcome.key,
+        "expected": list(expected) if isinstance(expected, tuple) else expected,
+        "actual": list(actual) if isinstance(actual, tuple) else actual,
+        "ok": outcome.ok,
+        "by": outcome.excess,
+        "file": outcome.budget.file,
+        "line": outcome.budget.line_of(outcome.key),
+    }
+
+
+def check_document(results: Results, source: str) -> dict[str, object]:
+    """The `mlpcalc/check/v1` document."""
+    return {
+        "schema": CHECK_SCHEMA,
+        "source": source,
+        "ok": all(o.ok for _, _, outcomes in results for o in outcomes),
+        "models": [
+            {
+                "name": budget.name,
+                "spec": str(model.spec),
+                "ok": all(o.ok for o in outcomes),
+                "checks": [_outcome(outcome) for outcome in outcomes],
+            }
+            for budget, model, outcomes in results
+        ],
+    }
+
+
+# ------------------------------------------------------------------ diff
+
+
+def _diff_layer(layer: BuiltLayer | None, samples: int) -> dict[str, object] | None:
+    if layer is None:
+        return None
+    return {
+        "name": layer.name,
+        "type": layer.keras_class,
+        "spec": str(layer.layer),
+        "output_shape": list(layer.output_shape),
+        "params": layer.params,
+        "macs": layer.macs * samples,
+    }
+
+
+def diff_document(diff: Diff) -> dict[str, object]:
+    """The `mlpcalc/diff/v1` document: compute figures are for the batch (one sample by default)."""
+    settings = diff.settings
+    samples = settings.samples
+    return {
+        "schema": DIFF_SCHEMA,
+        "a": str(diff.a.spec),
+        "b": str(diff.b.spec),
+        "batch": samples,
+        "dtype": settings.dtype,
+        "optimizer": settings.training_optimizer.name,
+        "mixed_precision": settings.mixed_precision,
+        "flops_convention": settings.flops_convention,
+        "layers": [
+            {
+                "change": row.change,
+                "a": _diff_layer(row.a, samples),
+                "b": _diff_layer(row.b, samples),
+                "params_delta": row.params_delta,
+                "macs_delta": row.macs_delta * samples,
+            }
+            for row in diff.rows
+        ],
+        "totals": diff.totals,
+    }
+
+
+# ------------------------------------------------------------------ forward
+
+
+def forward_document(run: Run) -> dict[str, Any]:
+    """The `mlpcalc/forward/v1` document."""
+    document: dict[str, Any] = {
+        "schema": FORWARD_SCHEMA,
+        "spec": str(run.model.spec),
+        "name": run.model.name,
+        "input_shape": list(run.input_shape),
+        "output_shape": list(run.output.shape),
+        "dtype": run.dtype,
+        "seed": run.seed,
+        "init": run.init,
+        "weights_path": run.weights_path,
+        "input_path": run.input_path,
+        "output_path": run.output_path,
+        "chunk": run.chunk,
+        "timing": {
+            "init_seconds": run.init_seconds,
+            "forward_seconds": run.forward_seconds,
+            "total_seconds": run.init_seconds + run.forward_seconds,
+        },
+        "output_stats": run.output_stats.to_dict(),
+    }
+    if run.layer_stats is not None:
+        document["layers"] = [
+            {"name": layer.name, "type": layer.keras_class, **stats.to_dict()}
+            for layer, stats in zip(run.model.layers, run.layer_stats, strict=True)
+        ]
+    return document
