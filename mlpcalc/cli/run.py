@@ -21,6 +21,7 @@ from mlpcalc.cli.base import (
     emit,
     plain,
 )
+from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.model import DEFAULT_NAME, parse
 from mlpcalc.core.spec import MAX_SIZE
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
@@ -52,7 +53,7 @@ def forward(
     input_path: Annotated[
         Path | None, typer.Option("--input", help="Input rows from this .npy (memory-mapped, any size).")
     ] = None,
-    dtype: Annotated[ComputeDTypeChoice, typer.Option("--dtype", help="Compute dtype.")] = "float32",
+    dtype: Annotated[ComputeDTypeChoice, typer.Option("--dtype", help="Compute dtype.")] = DEFAULT_DTYPE,
     output_path: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Save the output to this .npy (written as it is computed)."),

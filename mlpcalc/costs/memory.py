@@ -10,12 +10,18 @@ import math
 from dataclasses import dataclass
 from itertools import pairwise
 
-from mlpcalc.core.dtypes import DTYPE_BYTES, INFERENCE_ONLY, MIXED_ACTIVATION_DTYPE, MIXED_PRECISION_DTYPE
+from mlpcalc.core.dtypes import (
+    DEFAULT_DTYPE,
+    DTYPE_BYTES,
+    INFERENCE_ONLY,
+    MIXED_ACTIVATION_DTYPE,
+    MIXED_PRECISION_DTYPE,
+)
 from mlpcalc.core.model import Model
 from mlpcalc.costs.settings import Settings
 
 MASK_BYTES = 1  # a boolean mask (Dropout's) takes a byte an element
-TRAINING_DTYPE = "float32"  # what an inference-only dtype (int8) is trained in, then quantized from
+TRAINING_DTYPE = DEFAULT_DTYPE  # what an inference-only dtype (int8) is trained in, then quantized from
 
 
 def training_dtype(dtype: str) -> str:

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from mlpcalc.core.errors import ResourceError
 from mlpcalc.core.layers import (
+    EPSILON,
     ActivationLayer,
     BatchNormalization,
     Dense,
@@ -31,7 +32,6 @@ from mlpcalc.core.model import Model
 from mlpcalc.engine import functions
 from mlpcalc.engine.weights import Weights
 
-EPSILON = 1e-3  # Keras's default for BatchNormalization and LayerNormalization
 CHUNK_BYTES = 64 * 2**20  # default size of each activation buffer
 BLOCK_ELEMENTS = 2**18  # elementwise work goes a block at a time: temporaries of a few MiB
 TEMPORARY_BYTES = 16 * BLOCK_ELEMENTS * 8  # the most a block's temporaries take (float64 in gelu)

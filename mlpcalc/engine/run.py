@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.errors import FileError
 from mlpcalc.core.model import Model
 from mlpcalc.engine import arrays
-from mlpcalc.engine.forward import Stats, check_memory, forward, plan
+from mlpcalc.engine.forward import Plan, Stats, check_memory, forward, plan
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
 from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
 
@@ -49,6 +50,40 @@ def _rows(count: int) -> str:
     return f"{count:,} row" + ("s" if count != 1 else "")
 
 
+@dataclass(frozen=True)
+class NormalRows:
+    """Seeded standard-normal input, drawn chunk by chunk, in order (so any chunking gives
+    the same numbers)."""
+
+    rng: np.random.Generator
+    features: tuple[int, ...]
+
+    def __call__(self, start: int, stop: int) -> NDArray[np.float32]:
+        return self.rng.standard_normal((stop - start, *self.features), dtype=np.float32)
+
+
+@dataclass
+class ChunkDone:
+    """After each chunk: hand the finished rows of memory-mapped files back to the system,
+    then report progress."""
+
+    mapped: tuple[NDArray[np.floating] | np.memmap, ...]
+    progress: Callable[[int, int], None] | None
+    done: int = 0  # rows handed back so far
+
+    def __call__(self, rows_done: int, rows_total: int) -> None:
+        for array in self.mapped:
+            arrays.release(array, self.done, rows_done)
+        self.done = rows_done
+        if self.progress is not None:
+            self.progress(rows_done, rows_total)
+
+
+def _refuse_overwriting_input(input_path: Path | None, output_path: Path | None) -> None:
+    if input_path and output_path and output_path.exists() and os.path.samefile(input_path, output_path):
+        raise FileError(f"{output_path}: the output would overwrite the input it is computed from")
+
+
 def run_forward(
     model: Model,
     *,
@@ -57,7 +92,7 @@ def run_forward(
     weights_path: Path | None = None,
     rows: int | None = None,
     input_path: Path | None = None,
-    dtype: str = "float32",
+    dtype: str = DEFAULT_DTYPE,
     output_path: Path | None = None,
     chunk: int | None = None,
     stats: bool = False,
@@ -65,8 +100,7 @@ def run_forward(
 ) -> Run:
     """Weights from `weights_path` or `init`, rows from `input_path` or a seeded normal draw,
     the pass in chunks, the output in memory or streamed into `output_path`."""
-    if input_path and output_path and output_path.exists() and os.path.samefile(input_path, output_path):
-        raise FileError(f"{output_path}: the output would overwrite the input it is computed from")
+    _refuse_overwriting_input(input_path, output_path)
     inputs = arrays.read_input(input_path, model) if input_path is not None else None
     rows = len(inputs) if inputs is not None else rows or DEFAULT_ROWS
     the_plan = plan(model, rows, getattr(np, dtype), chunk)
@@ -77,27 +111,12 @@ def run_forward(
     started = time.perf_counter()
     weights = load_weights(weights_path, model) if weights_path else init_weights(model, weights_rng, init)
     initialised = time.perf_counter()
-
-    def random_rows(start: int, stop: int) -> NDArray[np.float32]:  # drawn chunk by chunk, in order
-        return input_rng.standard_normal((stop - start, *model.spec.input_shape), dtype=np.float32)
-
     layer_stats = [Stats() for _ in model.layers] if stats else None
     output_stats = layer_stats[-1] if layer_stats else Stats()
-    shape = (rows, *model.output_features)
+    source = NormalRows(input_rng, model.spec.input_shape) if inputs is None else inputs
 
     def run(out: NDArray[np.floating] | None) -> NDArray[np.floating]:
-        done = 0
-
-        def after_chunk(rows_done: int, rows_total: int) -> None:
-            nonlocal done
-            for mapped in (inputs, out):
-                if mapped is not None:
-                    arrays.release(mapped, done, rows_done)
-            done = rows_done
-            if progress is not None:
-                progress(rows_done, rows_total)
-
-        source = random_rows if inputs is None else inputs
+        mapped = tuple(array for array in (inputs, out) if array is not None)
         return forward(
             the_plan,
             weights,
@@ -105,19 +124,10 @@ def run_forward(
             out=out,
             stats=layer_stats,
             output_stats=None if layer_stats else output_stats,
-            after_chunk=after_chunk,
+            after_chunk=ChunkDone(mapped, progress),
         )
 
-    if output_path is None:
-        output = run(None)
-    else:
-        size = math.prod(shape) * the_plan.dtype.itemsize + 4096
-        with arrays.written_atomically(output_path, size) as temporary:
-            mapped = arrays.open_output(temporary, shape, the_plan.dtype)
-            run(mapped)
-            mapped.flush()
-            del mapped
-        output = np.load(output_path, mmap_mode="r")
+    output = run(None) if output_path is None else _streamed(output_path, the_plan, run)
     finished = time.perf_counter()
     return Run(
         model=model,
@@ -134,6 +144,21 @@ def run_forward(
         output_stats=output_stats,
         layer_stats=layer_stats,
     )
+
+
+def _streamed(
+    path: Path, the_plan: Plan, run: Callable[[NDArray[np.floating]], NDArray[np.floating]]
+) -> NDArray[np.floating]:
+    """Run into a memory-mapped .npy written atomically at `path`; the result, mapped again."""
+    shape = (the_plan.rows, *the_plan.model.output_features)
+    size = math.prod(shape) * the_plan.dtype.itemsize + 4096
+    with arrays.written_atomically(path, size) as temporary:
+        mapped = arrays.open_output(temporary, shape, the_plan.dtype)
+        run(mapped)
+        mapped.flush()
+        del mapped
+    loaded: NDArray[np.floating] = np.load(path, mmap_mode="r")
+    return loaded
 
 
 def run_init(model: Model, path: Path, *, seed: int = 0, init: str = DEFAULT_INITIALIZER) -> None:
