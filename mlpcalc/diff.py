@@ -17,6 +17,7 @@ from mlpcalc.core.model import BuiltLayer, Model
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 
+CHANGES = ("same", "changed", "added", "removed")  # what became of a layer of A in B
 TOTALS = ("params", "trainable_params", "macs", "flops", "params_bytes", "inference_bytes", "training_bytes")
 
 
