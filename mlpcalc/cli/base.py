@@ -91,27 +91,40 @@ app = typer.Typer(
 SPEC_HELP = "The model, e.g. '784->512->10 relu'; '-' reads it from stdin, '@FILE' from a file."
 
 
+OPTION_NAME = re.compile(r"--?[A-Za-z][\w-]*")  # what a mistyped option looks like
+
+
 class SpecCommand(TyperCommand):
-    """A command whose SPEC may start with '-' (so that '->10' gets the spec's own error,
-    caret and all), while a mistyped option is still refused as an option."""
+    """A command whose SPEC arguments are specs whatever their first character.
+
+    click would read `->512:tanh` as the short options `->512:tanh` (its `h` as -h), so
+    before click parses, every argument that is neither an option nor an option's value
+    moves behind `--`, in order: `check '->10' --json` is `check --json -- '->10'`, and the
+    spec gets its own error, caret and all. A mistyped option (`--jsn`) is still refused as
+    an option, and --debug is taken here too, so that it works after the command."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
-        options = [opt for param in self.get_params(ctx) for opt in param.opts if opt.startswith("-")]
-        takes_value = {
-            opt for param in self.get_params(ctx) if not getattr(param, "is_flag", True) for opt in param.opts
-        }
-        skip = False
-        for arg in args:
+        params = self.get_params(ctx)
+        options = [opt for param in params for opt in param.opts if opt.startswith("-")]
+        takes_value = {opt for param in params if not getattr(param, "is_flag", True) for opt in param.opts}
+        before, positional = [], []
+        rest = iter(args)
+        for arg in rest:
             if arg == "--":
                 break
             name = arg.split("=", 1)[0]
-            if skip or name in options:
-                skip = name in takes_value and "=" not in arg and not skip
-                continue
-            if re.fullmatch(r"--?[A-Za-z][\w-]*", name):
+            if arg == "--debug":
+                ctx.find_root().meta[DEBUG] = True
+            elif name in options:
+                before.append(arg)
+                if name in takes_value and "=" not in arg:  # its value, whatever it looks like
+                    before.extend(value for value in [next(rest, None)] if value is not None)
+            elif OPTION_NAME.fullmatch(name):
                 close = difflib.get_close_matches(name, options, n=1)
                 ctx.fail(f"No such option: {name}" + (f". Did you mean {close[0]}?" if close else ""))
-        return super().parse_args(ctx, args)
+            else:
+                positional.append(arg)
+        return super().parse_args(ctx, [*before, "--", *positional, *rest])
 
 
 def read_spec(ctx: typer.Context, value: str | None) -> str | None:
