@@ -237,13 +237,60 @@ def test_canonical_form_parses_back_to_the_same_spec(spec: Spec) -> None:
     assert parse_spec(str(spec)) == spec
 
 
-@given(specs, specs)
-def test_equal_specs_have_one_canonical_form(a: Spec, b: Spec) -> None:
-    if a == b:
-        assert str(a) == str(b)
-    assert (
-        str(Spec((8,), (Dropout(-0.0), ActivationLayer(Activation("elu", -0.0))))) == "8->dropout(0)->elu(0)"
-    )
+def _rebuilt(activation: Activation, explicit: bool) -> Activation:
+    """The same activation written another way: a zero argument with the other sign, a
+    default argument given explicitly or left out."""
+    kind, argument = activation.kind, activation.argument
+    if isinstance(argument, float) and argument == 0:
+        return Activation(activation.name, -argument)
+    if kind.default is not None and argument == kind.default:
+        return Activation(activation.name, kind.default if explicit else None)
+    return Activation(activation.name, argument)
+
+
+def _twin(spec: Spec, explicit: bool) -> Spec:
+    """A spec equal to `spec`, built from other values wherever the language allows it."""
+    layers: list[object] = []
+    for layer in spec.layers:
+        if isinstance(layer, Dense):
+            layers.append(Dense(layer.units, _rebuilt(layer.activation, explicit), layer.use_bias))
+        elif isinstance(layer, ActivationLayer):
+            layers.append(ActivationLayer(_rebuilt(layer.activation, explicit)))
+        elif isinstance(layer, Dropout):
+            layers.append(Dropout(-layer.rate if layer.rate == 0 else layer.rate))
+        else:
+            layers.append(type(layer)())
+    return Spec(tuple(spec.input_shape), tuple(layers))  # type: ignore[arg-type]
+
+
+@given(specs, st.booleans())
+def test_equal_specs_have_one_canonical_form(spec: Spec, explicit: bool) -> None:
+    # Two random specs are almost never equal; a twin built from other values always is.
+    twin = _twin(spec, explicit)
+    assert twin == spec
+    assert str(twin) == str(spec)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "text"),
+    [
+        (Dropout(-0.0), Dropout(0.0), "8->dropout(0)"),
+        (ActivationLayer(Activation("elu", -0.0)), ActivationLayer(Activation("elu", 0.0)), "8->elu(0)"),
+        (
+            ActivationLayer(Activation("leaky_relu", -0.0)),
+            ActivationLayer(Activation("leaky_relu", 0.0)),
+            "8->leaky_relu(0)",
+        ),
+        # Keras 3's defaults: leaky_relu(negative_slope=0.2), elu(alpha=1.0), gelu(approximate=False).
+        (Dense(4, Activation("leaky_relu", 0.2)), Dense(4, Activation("leaky_relu")), "8->4:leaky_relu"),
+        (Dense(4, Activation("elu", 1.0)), Dense(4, Activation("elu")), "8->4:elu"),
+        (Dense(4, Activation("gelu", False)), Dense(4, Activation("gelu")), "8->4:gelu"),
+    ],
+)
+def test_one_canonical_form_for_zeros_of_either_sign_and_defaults(a: object, b: object, text: str) -> None:
+    spec_a, spec_b = Spec((8,), (a,)), Spec((8,), (b,))  # type: ignore[arg-type]
+    assert spec_a == spec_b
+    assert str(spec_a) == str(spec_b) == text
 
 
 @given(specs)
