@@ -126,12 +126,20 @@ def test_orthogonal_is_orthogonal(spec: str) -> None:
     np.testing.assert_allclose(gram, np.eye(small), atol=1e-5)
 
 
-def test_same_seed_same_weights_other_seed_other_weights() -> None:
+@pytest.mark.parametrize("seed", [5, 6])
+def test_each_seed_gives_its_own_documented_weights(seed: int) -> None:
     model = parse("20->30:relu->bn->10")
-    first, again, other = (init_weights(model, generators(seed)[0]) for seed in (5, 5, 6))
-    for key in first:
-        assert first[key].tobytes() == again[key].tobytes()
-    assert first["dense/kernel"].tobytes() != other["dense/kernel"].tobytes()
+    weights, again = (init_weights(model, generators(seed)[0]) for _ in range(2))
+    for key in weights:
+        assert weights[key].tobytes() == again[key].tobytes()
+    # The kernels, in layer order, from the first child of SeedSequence(seed): float32 uniforms
+    # in [0, 1) scaled to Glorot's limit sqrt(6 / (fan_in + fan_out)). A seed that was not used,
+    # or used for the other stream, would give other numbers.
+    stream = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
+    for key, (fan_in, fan_out) in (("dense/kernel", (20, 30)), ("dense_1/kernel", (30, 10))):
+        limit = np.sqrt(6 / (fan_in + fan_out))
+        uniforms = stream.random((fan_in, fan_out), dtype=np.float32).astype(np.float64)
+        np.testing.assert_allclose(weights[key], uniforms * 2 * limit - limit, rtol=1e-6, atol=1e-7)
 
 
 def test_seeded_numbers_come_from_the_documented_stream() -> None:
@@ -247,10 +255,10 @@ def test_stats_count_zeros_nans_and_infs() -> None:
 
 def test_memory_check_refuses_before_allocating() -> None:
     model = parse("100000->100000*1000->10")
-    with pytest.raises(
-        ResourceError,
-        match=r"not enough memory for the weights: it needs 37,253.3 GiB \(weights 37,253.3 GiB\)",
-    ):
+    # float32 weights: 4 bytes for each of 1000 x (100,000 x 100,000 + 100,000) + 100,000 x 10 + 10.
+    gib = 4 * (1000 * (100_000 * 100_000 + 100_000) + 100_000 * 10 + 10) / 2**30
+    message = f"not enough memory for the weights: it needs {gib:,.1f} GiB (weights {gib:,.1f} GiB)"
+    with pytest.raises(ResourceError, match=re.escape(message)):
         check_memory({"weights": plan(model, 1).weights_bytes}, "the weights", available=2**30)
     check_memory({"weights": 2**20}, "a little", available=2**30)
 
@@ -258,9 +266,12 @@ def test_memory_check_refuses_before_allocating() -> None:
 def test_memory_estimate_counts_buffers_and_output() -> None:
     the_plan = plan(parse("10->4096->10"), rows=10**9, chunk=10**6)
     needed = the_plan.bytes_needed(output_in_memory=True)
+    weights = 4 * (10 * 4096 + 4096 + 4096 * 10 + 10)  # float32 kernels and biases
+    assert needed["weights"] == weights
     assert needed["buffers"] >= 2 * 10**6 * 4096 * 4  # two ping-pong buffers of the widest layer
     assert needed["output"] == 10**9 * 10 * 4
-    with pytest.raises(ResourceError, match=r"\(weights 336.0 KiB, buffers 30.\d GiB, output 37.3 GiB\)"):
+    text = f"(weights {weights / 2**10:,.1f} KiB, buffers {needed['buffers'] / 2**30:,.1f} GiB, "
+    with pytest.raises(ResourceError, match=re.escape(text + f"output {10**9 * 10 * 4 / 2**30:,.1f} GiB)")):
         check_memory(needed, "this", available=2**30)
 
 
