@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import reference_text
 
 # The console script installed beside this Python (the test venv's bin/ or Scripts/).
 MLPCALC = (
@@ -28,7 +29,7 @@ def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
 def test_console_script() -> None:
     done = run(MLPCALC, "summary", "3->2->2->2 relu")
     assert done.returncode == 0
-    assert done.stdout.splitlines()[-3] == " Total params: 20 (80.00 B)"
+    assert done.stdout == reference_text("seed_3-2-2-2_relu.keras3.width76.txt")  # Keras 3, 80 columns
 
 
 def test_python_dash_m() -> None:
@@ -44,26 +45,34 @@ def test_spec_error_exit_code_in_a_real_process() -> None:
     assert "Did you mean 'relu'?" in done.stderr
 
 
-@pytest.mark.parametrize("command", ["summary", "variables"])
-def test_never_imports_numpy(command: str) -> None:
+def modules_after(args: list[str], prefixes: tuple[str, ...]) -> tuple[object, str, list[str]]:
+    """The exit code, stdout and the loaded modules starting with `prefixes` after `mlpcalc ARGS`."""
     code = (
-        "import sys; from mlpcalc.cli import app\n"
-        f"try: app(['{command}', '784->512->10 relu'])\n"
-        "except SystemExit: pass\n"
-        "sys.stderr.write('numpy' if 'numpy' in sys.modules else 'clean')"
+        "import json, sys; from mlpcalc.cli import app\n"
+        f"try: app({args!r})\n"
+        "except SystemExit as end: code = end.code\n"
+        "else: code = 'returned'\n"
+        f"loaded = sorted(m for m in sys.modules if m.startswith({prefixes!r}))\n"
+        "sys.stderr.write(json.dumps([code, loaded]))"
     )
     done = run(sys.executable, "-c", code)
-    assert done.stderr == "clean"
+    code, loaded = json.loads(done.stderr)
+    return code, done.stdout, loaded
+
+
+@pytest.mark.parametrize("command", ["summary", "variables"])
+def test_never_imports_numpy(command: str) -> None:
+    code, stdout, loaded = modules_after([command, "784->512->10 relu"], ("numpy",))
+    assert code == 0  # the command ran to its end
+    assert "dense_1" in stdout
+    assert loaded == []
 
 
 def test_json_does_not_import_rich_tables() -> None:
-    code = (
-        "import sys; from mlpcalc.cli import app\n"
-        "try: app(['summary', '784->512->10', '--json'])\n"
-        "except SystemExit: pass\n"
-        "sys.stderr.write(str(sorted(m for m in sys.modules if m.startswith(('rich.table', 'numpy')))))"
-    )
-    assert run(sys.executable, "-c", code).stderr == "[]"
+    code, stdout, loaded = modules_after(["summary", "784->512->10", "--json"], ("rich.table", "numpy"))
+    assert code == 0
+    assert json.loads(stdout)["total_params"] == 784 * 512 + 512 + 512 * 10 + 10
+    assert loaded == []
 
 
 def test_closed_pipe_ends_quietly() -> None:
@@ -128,7 +137,8 @@ def test_ascii_terminal_gets_ascii_boxes() -> None:
     args = [sys.executable, "-m", "mlpcalc", "summary", "784->512->10 relu", "--name", "modèle"]
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[:2] == ['Model: "mod?le"', "+" + "-" * 74 + "+"]
+    # The table is 80 - 4 = 76 wide, as Keras draws it: two corners and 74 rules.
+    assert done.stdout.splitlines()[:2] == ['Model: "mod?le"', "+" + "-" * (80 - 4 - 2) + "+"]
     assert done.stdout.isascii()
 
 
