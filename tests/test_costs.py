@@ -34,11 +34,20 @@ OPTIMIZER_CASES = json.loads((GOLDEN / "optimizers.json").read_text())
         ("20x16->32:gelu(tanh)", [20 * 16 * 32], [2 * 20 * 16 * 32 + 20 * 32 * (1 + 9)]),
         # BatchNormalization folds into a scale and a shift: 2 per element.
         ("20x32->bn", [0], [2 * 20 * 32]),
-        # LayerNormalization: 7 per element and 5 per vector.
+        # LayerNormalization, per vector of C: mean (C + 1), centre (C), square (C), variance
+        # (C + 1), epsilon, square root and reciprocal (3), normalise, gamma, beta (3C): 7C + 5.
         ("20x32->ln", [0], [20 * (7 * 32 + 5)]),
         ("8->dropout(0.5)", [0], [0]),
+        # Per element (docs/costs.md), an exp, log, tanh or erf counting one: softmax 5 (row max,
+        # subtract, exp, row sum, divide), sigmoid 4 (negate, exp, add 1, divide), tanh 1, relu 1.
         ("8->softmax->sigmoid->tanh->relu", [0, 0, 0, 0], [8 * 5, 8 * 4, 8 * 1, 8 * 1]),
-        ("8->elu->selu->softplus->swish->silu->leaky_relu->linear", [0] * 7, [32, 40, 24, 40, 40, 16, 0]),
+        # elu 4 (compare, exp, subtract 1, times alpha), selu 5 (elu, then the scale), softplus 3
+        # (exp, add 1, log), swish and silu 5 (sigmoid, times x), leaky_relu 2 (compare, multiply).
+        (
+            "8->elu->selu->softplus->swish->silu->leaky_relu->linear",
+            [0] * 7,
+            [8 * 4, 8 * 5, 8 * 3, 8 * 5, 8 * 5, 8 * 2, 8 * 0],
+        ),
     ],
 )
 def test_hand_computed_costs(spec: str, macs: list[int], flops: list[int]) -> None:
@@ -79,13 +88,14 @@ def test_every_optimizer_was_checked_against_keras() -> None:
 
 
 def test_the_issue_example() -> None:
-    lines = run("summary", "3->2->2->2 relu", "--optimizer", "adam").stdout.splitlines()
-    assert lines[-4:] == [
-        " Total params: 62 (248.00 B)",
-        " Trainable params: 20 (80.00 B)",
-        " Non-trainable params: 0 (0.00 B)",
-        " Optimizer params: 42 (168.00 B)",
-    ]
+    # The CLI in an 80-column terminal prints what Keras printed after compile(optimizer="adam").
+    case = next(case for case in OPTIMIZER_CASES if case["id"] == "seed_adam")
+    assert (case["spec"], case["optimizer"]) == ("3->2->2->2 relu", "adam")
+    result = run("summary", "3->2->2->2 relu", "--optimizer", "adam", columns=80)
+    assert result.exit_code == 0
+    assert result.stdout == case["summary_76"]
+    # Adam's two moments for each of the 20 weights, its iteration count and learning rate.
+    assert f" Optimizer params: {2 * 20 + 2} ({4 * (2 * 20 + 2):.2f} B)" in result.stdout.splitlines()
 
 
 def test_memory_worked_example() -> None:
@@ -119,7 +129,16 @@ def test_summary_costs_columns() -> None:
     assert [cell.strip() for cell in lines[2].split("┃")[1:-1]] == [
         "Layer (type)", "Output Shape", "Param #", "MACs", "FLOPs", "% params",
     ]  # fmt: skip
-    assert [cell.strip() for cell in lines[4].split("│")[1:-1]][3:] == ["10,240", "24,320", "58.1%"]
+    # The first Dense: 20 positions x 16 x 32 MACs; twice that in FLOPs, plus bias and gelu (5) on
+    # each of its 20 x 32 outputs; its 16 x 32 + 32 parameters as a share of the model's (BN 4 x 32,
+    # the last Dense 32 x 8 + 8).
+    macs = 20 * 16 * 32
+    share = (16 * 32 + 32) / (16 * 32 + 32 + 4 * 32 + 32 * 8 + 8)
+    assert [cell.strip() for cell in lines[4].split("│")[1:-1]][3:] == [
+        f"{macs:,}",
+        f"{2 * macs + 20 * 32 * (1 + 5):,}",
+        f"{share:.1%}",
+    ]
 
 
 def test_summary_costs_keep_kerass_columns() -> None:
@@ -151,24 +170,40 @@ def test_summary_cost_options_refused(args: list[str], complaint: str) -> None:
 
 def test_summary_json_carries_costs_and_memory() -> None:
     result = run("summary", "784->512->10 relu", "--json", "--batch", "32", "--flops-convention", "ptflops")
+    assert result.exit_code == 0
     document = json.loads(result.stdout)
     jsonschema.validate(document, schema("summary"))
-    assert (document["total_macs"], document["batch_macs"]) == (406_528, 32 * 406_528)
-    assert document["convention_flops"] == 408_074
-    assert document["batch_convention_flops"] == 423_946  # ptflops' own figure for 32 rows
-    assert document["flops_by_convention"]["fvcore"] == 406_528
-    assert document["memory"]["training_bytes"] == 6_744_232
-    assert [layer["macs"] for layer in document["layers"]] == [401_408, 5_120]
+    macs = 784 * 512 + 512 * 10
+    assert (document["total_macs"], document["batch_macs"]) == (macs, 32 * macs)
+    # What the tools reported for this model: FACTS model B is one sample, model C 32 rows.
+    assert (FACTS["models"]["B"]["spec"], FACTS["models"]["B"]["batch"]) == ("784->512->10 relu", 1)
+    assert (FACTS["models"]["C"]["spec"], FACTS["models"]["C"]["batch"]) == ("784->512->10 relu", 32)
+    assert document["convention_flops"] == FACTS["tools"]["ptflops"]["totals"]["B"]
+    assert document["batch_convention_flops"] == FACTS["tools"]["ptflops"]["totals"]["C"]
+    assert document["flops_by_convention"]["fvcore"] == FACTS["tools"]["fvcore"]["totals"]["B"]
+    # test_memory_worked_example derives it: weights and gradients, Adam's states, saved activations.
+    params = 4 * (784 * 512 + 512 + 512 * 10 + 10)
+    training = 2 * params + (2 * params + 2 * 4) + 32 * (784 + 512 + 512) * 4
+    assert document["memory"]["training_bytes"] == training
+    assert [layer["macs"] for layer in document["layers"]] == [784 * 512, 512 * 10]
 
 
 def test_costs_command() -> None:
     result = run("costs", "784->512->10 relu", "--batch", "32")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "Costs of 784->512:relu->10 (407,050 parameters)"
-    assert lines[4].split() == ["MACs", "(multiply-accumulates)", "406,528", "13,008,896"]
-    assert "  tf-profiler     813,578  float_ops" in lines
-    assert lines[-1].split() == ["training:", "total", "6.43", "MB"]
+    params = 784 * 512 + 512 + 512 * 10 + 10
+    macs = 784 * 512 + 512 * 10
+    assert lines[0] == f"Costs of 784->512:relu->10 ({params:,} parameters)"
+    assert lines[4].split() == ["MACs", "(multiply-accumulates)", f"{macs:,}", f"{32 * macs:,}"]
+    # Each tool's figure for one sample, as the tool itself reported it (FACTS model B).
+    tools = [line.split() for line in lines if line.split()[:1] and line.split()[0] in FACTS["tools"]]
+    assert [(tool, int(total.replace(",", ""))) for tool, total, _unit in tools] == [
+        (tool, FACTS["tools"][tool]["totals"]["B"]) for tool in FACTS["tools"]
+    ]
+    # The worked example's 6,744,232 bytes (test_memory_worked_example), in Keras's binary MB.
+    training = 2 * 4 * params + (2 * 4 * params + 2 * 4) + 32 * (784 + 512 + 512) * 4
+    assert lines[-1].split() == ["training:", "total", f"{training / 2**20:.2f}", "MB"]
 
 
 def test_costs_json_is_the_summary_document() -> None:
