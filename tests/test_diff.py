@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -10,8 +11,10 @@ from test_cli import run, schema
 
 from mlpcalc import parse
 from mlpcalc.core.conventions import CONVENTIONS
-from mlpcalc.costs.flops import convention_total
 from mlpcalc.diff import Diff, Row
+
+# What torchinfo, fvcore, thop, ptflops, calflops and the TF profiler reported (tests/golden/).
+FACTS = json.loads((Path(__file__).parent / "golden" / "flops_facts.json").read_text())
 
 
 def pair_layers(a: object, b: object) -> list[Row]:
@@ -59,18 +62,26 @@ def test_text() -> None:
     lines = result.stdout.splitlines()
     assert lines[:2] == ["A  784->512:relu->10", "B  784->512:relu->bn->256:gelu->10"]
     assert lines[5].startswith("+") and "batch_normalization (BatchNormalization)" in lines[5]
-    assert lines[7].split()[:2] == ["~", "dense_1"] and lines[7].endswith("-2,560 (-49.9%)")
-    assert "5,130 -> 2,570" in lines[7] and "5,120 -> 2,560" in lines[7]  # params and MACs
-    assert "  params            407,050    537,866  +130,816 (+32.1%)" in lines
+    # dense_1 goes from 512 -> 10 units to 512 -> 256 (gelu); the last Dense, 10 units, now has
+    # 256 inputs instead of 512 and is paired with A's dense_1.
+    before, after = 512 * 10 + 10, 256 * 10 + 10
+    assert lines[7].split()[:2] == ["~", "dense_1"]
+    assert lines[7].endswith(f"{after - before:,} ({(after - before) / before:+.1%})")
+    assert f"{before:,} -> {after:,}" in lines[7] and f"{512 * 10:,} -> {256 * 10:,}" in lines[7]
+    a = 784 * 512 + 512 + before
+    b = 784 * 512 + 512 + 4 * 512 + 512 * 256 + 256 + after  # BN's 4 x 512, then the gelu Dense
+    assert f"  params            {a:,}    {b:,}  {b - a:+,} ({(b - a) / a:+.1%})" in lines
 
 
 def test_json() -> None:
     result = run("diff", "784->512->10 relu", "784->1024->10 relu", "--batch", "64", "--json")
     document = json.loads(result.stdout)
     jsonschema.validate(document, schema("diff"))
-    assert document["totals"]["params"] == {"a": 407_050, "b": 814_090, "delta": 407_040}
+    a, b = 784 * 512 + 512 + 512 * 10 + 10, 784 * 1024 + 1024 + 1024 * 10 + 10
+    assert document["totals"]["params"] == {"a": a, "b": b, "delta": b - a}
     assert document["totals"]["macs"]["b"] == 64 * (784 * 1024 + 1024 * 10)
-    assert [layer["params_delta"] for layer in document["layers"]] == [401_920, 5_120]
+    # 512 more units: 784 x 512 + 512 more in the first Dense, 512 x 10 more in the second.
+    assert [layer["params_delta"] for layer in document["layers"]] == [784 * 512 + 512, 512 * 10]
     # Every compute figure is for the batch of 64, the layers' as the totals'.
     assert [layer["macs_delta"] for layer in document["layers"]] == [64 * 401_408, 64 * 5_120]
     assert sum(layer["macs_delta"] for layer in document["layers"]) == document["totals"]["macs"]["delta"]
@@ -84,20 +95,24 @@ def test_layers_and_totals_are_for_the_same_batch() -> None:
     assert any(line.startswith("Totals (batch 64,") for line in lines)
 
 
-@pytest.mark.parametrize("convention", ["fvcore", "thop", "tf-profiler"])
-def test_flops_follow_the_convention(convention: str) -> None:
-    a, b = "20x16->32:gelu->bn->8:softmax", "20x16->64:gelu->ln->8:softmax"
-    document = json.loads(
-        run("diff", a, b, "--batch", "3", "--flops-convention", convention, "--json").stdout
-    )
+@pytest.mark.parametrize("convention", list(FACTS["tools"]))
+@pytest.mark.parametrize(("a", "b"), [("D", "H"), ("C", "C")], ids=["D-H", "C-C"])
+def test_flops_follow_the_convention(convention: str, a: str, b: str) -> None:
+    # Two models of flops_facts.json at the batch the tools measured them with (D and H one
+    # sample, C 32 rows): each side's total is the tool's own figure.
+    models = FACTS["models"]
+    batch = models[a]["batch"]
+    assert models[b]["batch"] == batch
+    args = ["diff", models[a]["spec"], models[b]["spec"], "--batch", str(batch)]
+    args += ["--flops-convention", convention]
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
     assert document["flops_convention"] == convention
-    expected = [convention_total(parse(spec), convention, batch=3) for spec in (a, b)]
-    assert [document["totals"]["flops"][side] for side in ("a", "b")] == expected
+    totals = FACTS["tools"][convention]["totals"]
+    assert [document["totals"]["flops"][side] for side in ("a", "b")] == [totals[a], totals[b]]
     unit = CONVENTIONS[convention].unit
-    assert any(
-        line.lstrip().startswith(f"{unit} ({convention})")
-        for line in run("diff", a, b, "--flops-convention", convention).stdout.splitlines()
-    )
+    assert any(line.lstrip().startswith(f"{unit} ({convention})") for line in run(*args).stdout.splitlines())
 
 
 def test_one_stdin_spec_only() -> None:
