@@ -41,8 +41,8 @@ _mlpcalc() {
         costs) opts="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" ;;
         diff) opts="--batch --dtype --optimizer --mixed-precision --flops-convention --json --help -h" ;;
         check) opts="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" ;;
-        forward) opts="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --help -h" ;;
-        init) opts="--output -o --seed --init --json --quiet -q --help -h" ;;
+        forward) opts="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --force --help -h" ;;
+        init) opts="--output -o --seed --init --json --quiet -q --force --help -h" ;;
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=( $(compgen -W "$opts" -- "$cur") )

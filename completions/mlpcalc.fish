@@ -94,6 +94,7 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l quiet
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -s q
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l name -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l force
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -a '(__mlpcalc_spec)'
@@ -104,6 +105,7 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l init -xa 'glorot_un
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l quiet
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -s q
+complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l force
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -a '(__mlpcalc_spec)'

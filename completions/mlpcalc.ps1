@@ -8,8 +8,8 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'costs' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--name', '--help', '-h')
         'diff' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--help', '-h')
         'check' = @('--config', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--batch', '--optimizer', '--dtype', '--flops-convention', '--mixed-precision', '--json', '--quiet', '-q', '--help', '-h')
-        'forward' = @('--weights', '--init', '--seed', '--batch', '--input', '--dtype', '--output', '-o', '--chunk', '--stats', '--style', '--json', '--quiet', '-q', '--name', '--help', '-h')
-        'init' = @('--output', '-o', '--seed', '--init', '--json', '--quiet', '-q', '--help', '-h')
+        'forward' = @('--weights', '--init', '--seed', '--batch', '--input', '--dtype', '--output', '-o', '--chunk', '--stats', '--style', '--json', '--quiet', '-q', '--name', '--force', '--help', '-h')
+        'init' = @('--output', '-o', '--seed', '--init', '--json', '--quiet', '-q', '--force', '--help', '-h')
     }
     $choices = @{
         'check:--dtype' = @('float32', 'bfloat16', 'float16', 'int8', 'float64')

@@ -4,11 +4,19 @@ first, then fixed. Grouped as the issue lists them."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 from test_cli import run
 
-# ---------------------------------------------------------------- a spec is a spec, whatever its first character
+# ---------------------------------------------------------------- a spec is a spec, whatever it starts with
 
 
 @pytest.mark.parametrize(
@@ -49,3 +57,139 @@ def test_debug_is_accepted_after_the_command() -> None:
     result = run("summary", "3->2", "--name", "a/b", "--debug")
     assert result.exit_code == 2
     assert "Traceback" in result.stderr and "ModelError" in result.stderr
+
+
+# ---------------------------------------------------------------- outputs never destroy what they should not
+
+
+def _weights(tmp_path: Path) -> Path:
+    assert run("init", "3->2", "-o", str(tmp_path / "w.npz")).exit_code == 0
+    return tmp_path / "w.npz"
+
+
+def test_forward_output_may_not_be_its_weights(tmp_path: Path) -> None:
+    weights = _weights(tmp_path)
+    before = weights.read_bytes()
+    result = run("forward", "3->2", "--weights", str(weights), "-o", str(weights))
+    assert result.exit_code == 2
+    assert "which the output would destroy" in result.stderr
+    assert weights.read_bytes() == before
+    link = tmp_path / "link.npz"
+    link.symlink_to(weights)  # the same file by another name
+    assert run("forward", "3->2", "--weights", str(weights), "-o", str(link), "--force").exit_code == 2
+    assert weights.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("command", "existing"),
+    [
+        (["init", "3->2"], "array.npy"),  # init writes an archive: an existing array is kept
+        (["forward", "3->2"], "weights.npz"),  # forward writes an array: an existing archive is kept
+        (["forward", "3->2"], "notes.txt"),
+        (["init", "3->2"], "notes.txt"),
+    ],
+)
+def test_an_existing_file_of_another_kind_is_kept_unless_forced(
+    tmp_path: Path, command: list[str], existing: str
+) -> None:
+    path = tmp_path / existing
+    if existing.endswith(".npy"):
+        np.save(path, np.ones(3))
+    elif existing.endswith(".npz"):
+        np.savez(path, a=np.ones(3))
+    else:
+        path.write_text("my notes\n")
+    before = path.read_bytes()
+    refused = run(*command, "-o", str(path))
+    assert refused.exit_code == 2
+    assert "give --force to replace it" in refused.stderr
+    assert path.read_bytes() == before
+    forced = run(*command, "-o", str(path), "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert path.read_bytes() != before
+
+
+def test_an_earlier_output_or_an_empty_file_is_replaced(tmp_path: Path) -> None:
+    output = tmp_path / "y.npy"
+    assert run("forward", "3->2", "-o", str(output), "--seed", "1").exit_code == 0
+    first = output.read_bytes()
+    assert run("forward", "3->2", "-o", str(output), "--seed", "2").exit_code == 0
+    assert output.read_bytes() != first
+    empty = tmp_path / "empty.npz"
+    empty.touch()  # as mktemp leaves it
+    assert run("init", "3->2", "-o", str(empty)).exit_code == 0
+    assert empty.stat().st_size > 0
+
+
+def test_output_through_a_symlink_writes_the_target(tmp_path: Path) -> None:
+    target = tmp_path / "real.npy"
+    np.save(target, np.zeros(1))
+    link = tmp_path / "link.npy"
+    link.symlink_to(target)
+    assert run("forward", "3->2", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert np.load(target).shape == (4, 2)
+    dangling = tmp_path / "dangling.npz"
+    dangling.symlink_to(tmp_path / "new.npz")
+    assert run("init", "3->2", "-o", str(dangling)).exit_code == 0
+    assert dangling.is_symlink() and (tmp_path / "new.npz").is_file()
+
+
+def test_output_to_a_pipe_is_refused_and_stays_a_pipe(tmp_path: Path) -> None:
+    # As root, `-o /dev/stdout` replaced /dev/stdout with a regular file.
+    result = subprocess.run(
+        [sys.executable, "-m", "mlpcalc", "forward", "3->2", "-o", "/dev/stdout"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "not a regular file" in result.stderr
+    assert Path("/dev/stdout").is_symlink()
+    with (tmp_path / "out").open("w") as stdout:  # stdout a regular file: written through the link
+        code = subprocess.call(
+            [sys.executable, "-m", "mlpcalc", "forward", "3->2", "-o", "/dev/stdout", "--force", "-q"],
+            stdout=stdout,
+        )
+    assert code == 0
+    assert Path("/dev/stdout").is_symlink()
+    assert np.load(tmp_path / "out").shape == (4, 2)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert run("init", "3->2", "-o", str(fifo)).exit_code == 2
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_outputs_get_the_umask_mode_and_keep_an_existing_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        assert run("init", "3->2", "-o", str(tmp_path / "w.npz")).exit_code == 0
+        assert run("forward", "3->2", "-o", str(tmp_path / "y.npy")).exit_code == 0
+        os.umask(0o077)
+        os.chmod(tmp_path / "y.npy", 0o640)
+        assert run("forward", "3->2", "-o", str(tmp_path / "y.npy")).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "w.npz").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "y.npy").stat().st_mode) == 0o640
+
+
+def test_force_needs_an_output() -> None:
+    result = run("forward", "3->2", "--force")
+    assert result.exit_code == 2
+    assert "--force" in result.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_during_forward_leaves_no_partial_file(tmp_path: Path, signum: int) -> None:
+    output = tmp_path / "y.npy"
+    command = ["forward", "512->2048*4->512", "--batch", "100000", "-o", str(output)]  # minutes of work
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlpcalc", *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob(".y.npy.*.part")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the partial file exists: the pass is under way
+    assert list(tmp_path.glob(".y.npy.*.part")), "the forward pass never started writing"
+    process.send_signal(signum)
+    process.communicate(timeout=60)
+    assert process.returncode == 128 + signum
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,7 @@ import difflib
 import os
 import re
 import shutil
+import signal
 import sys
 import traceback
 from collections.abc import Iterable, Sequence
@@ -63,9 +64,8 @@ class Group(TyperGroup):
             return super().main(**passed, standalone_mode=False, windows_expand_args=windows_expand_args)
         try:
             result = super().main(**passed, standalone_mode=False, windows_expand_args=windows_expand_args)
-        except typer.Abort:  # end of input at a prompt
-            sys.stderr.write("Aborted!\n")
-            sys.exit(1)
+        except typer.Abort as abort:  # click turns any EOFError into Abort: mlpcalc never prompts,
+            raise abort.__cause__ or abort from None  # so it is a bug, reported as one by main()
         except UsageError as error:
             if type(error).__name__ != "NoArgsIsHelpError":  # that one printed the help already
                 sys.stderr.write(format_usage_error(error.format_message(), getattr(error, "ctx", None)))
@@ -304,8 +304,21 @@ def exit_on_closed_pipe(code: ExitCode) -> None:
         sys.stdout.closed_pipe_exit = code
 
 
+# Signals that end a process by default and that a handler can catch: each unwinds the stack
+# (a partly written output is removed on the way) and exits 128 + N, as a shell reports it.
+# SIGINT is Python's KeyboardInterrupt already (exit 130).
+ENDING_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF")
+
+
+def _end_on(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
 def main() -> NoReturn:
     """Console-script entry point."""
+    for name in ENDING_SIGNALS:
+        if hasattr(signal, name):  # not every platform has every one
+            signal.signal(getattr(signal, name), _end_on)
     sys.stdout = GuardedStdout(sys.stdout)
     try:
         app()

@@ -35,6 +35,10 @@ InitOpt = Annotated[
     typer.Option("--init", help="Kernel initializer (Keras's formulas). [default: glorot_uniform]"),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace an existing --output even if it is not the kind of file written."),
+]
 
 
 @app.command(**SPEC_COMMAND)
@@ -72,6 +76,7 @@ def forward(
     json_flag: JsonOpt = False,
     quiet: QuietOpt = False,
     name: NameOpt = DEFAULT_NAME,
+    force: ForceOpt = False,
 ) -> None:
     """Run SPEC forward with NumPy, as Keras's model(x, training=False) does.
 
@@ -88,6 +93,10 @@ def forward(
     if weights is not None and initializer is not None:
         raise typer.BadParameter(
             "the weights come from --weights or from --init, not both", param_hint="--init"
+        )
+    if force and output_path is None:
+        raise typer.BadParameter(
+            "it lets --output replace a file, and there is no --output", param_hint="--force"
         )
     if input_path is not None and batch is not None:
         raise typer.BadParameter("the rows come from --input or from --batch, not both", param_hint="--batch")
@@ -112,7 +121,7 @@ def forward(
         run = run_forward(
             model, seed=seed or 0, init=plain(initializer) or DEFAULT_INITIALIZER, weights_path=weights,
             rows=batch, input_path=input_path, dtype=plain(dtype), output_path=output_path, chunk=chunk,
-            stats=stats, progress=progress,
+            stats=stats, progress=progress, force=force,
         )  # fmt: skip
     finally:
         progress.close()
@@ -139,6 +148,7 @@ def init(
     initializer: InitOpt = None,
     json_flag: JsonOpt = False,
     quiet: QuietOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Write initial weights for SPEC to a .npz file, one array per variable.
 
@@ -159,7 +169,7 @@ def init(
 
     model = parse(spec)
     chosen = plain(initializer) or DEFAULT_INITIALIZER
-    run_init(model, output, seed=seed, init=chosen)
+    run_init(model, output, seed=seed, init=chosen, force=force)
     if quiet:
         return
     if json_flag:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import mmap
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,31 +85,73 @@ def read_input(path: Path, model: Model) -> np.memmap:
     return array
 
 
+KINDS = {"npy": "a .npy array", "npz": "an .npz archive"}  # what mlpcalc writes, by kind
+
+
+def _first_bytes(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(len(NPY_MAGIC))
+
+
+def output_target(path: Path, kind: str, inputs: Sequence[Path | None] = (), force: bool = False) -> Path:
+    """The file that writing `path` replaces: a link's target (links are written through,
+    never replaced). Refused: an input of the same run, anything but a regular file, and
+    (unless `force`) a file that is not already `kind` — or empty — since it is surely not
+    an earlier output."""
+    try:
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+            raise FileError(f"cannot write {path}: it is not a regular file")
+        target = Path(os.path.realpath(path))
+        for source in inputs:
+            if source is not None and target.exists() and os.path.samefile(source, target):
+                raise FileError(
+                    f"cannot write {path}: it is the input {source}, which the output would destroy"
+                )
+        if target.exists() and not force and target.stat().st_size:
+            head = _first_bytes(target)
+            if not head.startswith(NPY_MAGIC if kind == "npy" else ZIP_MAGIC):
+                raise FileError(
+                    f"{path} exists and is not {KINDS[kind]}: it is kept; give --force to replace it"
+                )
+    except OSError as error:
+        raise FileError(f"cannot write {path}: {error.strerror or error}") from None
+    return target
+
+
 def _new_file_beside(path: Path, size: int) -> Path:
-    """A temporary file next to `path`, after checking that the folder can take `size` bytes."""
+    """A temporary file next to `path` with the mode the finished file should have (the one
+    it replaces, else what the umask gives a new file), once the folder can take `size` bytes."""
     folder = path.parent
-    if path.exists() and not path.is_file():
-        raise FileError(f"cannot write {path}: it is not a regular file")
     if not folder.is_dir():
         raise FileError(f"cannot write {path}: no such folder {folder}")
     free = shutil.disk_usage(folder).free
     if size > free:
         raise FileError(f"cannot write {path}: it needs {size:,} bytes and {free:,} are free there")
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    os.close(handle)
+    try:
+        os.fchmod(handle, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
+    finally:
+        os.close(handle)
     return Path(name)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it back at once
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
-def written_atomically(path: Path, size: int) -> Iterator[Path]:
-    """Yield a temporary path to write; it becomes `path` only if the block succeeds, so a
-    failure never leaves a half-written file, nor destroys one of the same name."""
-    temporary = _new_file_beside(path, size)
+def written_atomically(target: Path, size: int) -> Iterator[Path]:
+    """Yield a temporary path to write; it becomes `target` (an `output_target`) only if the
+    block succeeds, so a failure, an exception or a signal that ends the process never leaves
+    a half-written file, nor destroys one of the same name."""
+    temporary = _new_file_beside(target, size)
     try:
         yield temporary
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as error:
-        raise FileError(f"cannot write {path}: {error.strerror or error}") from None
+        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
-from mlpcalc.core.errors import FileError
 from mlpcalc.core.model import Model
 from mlpcalc.engine import arrays
 from mlpcalc.engine.forward import Plan, Stats, check_memory, forward, plan
@@ -79,11 +77,6 @@ class ChunkDone:
             self.progress(rows_done, rows_total)
 
 
-def _refuse_overwriting_input(input_path: Path | None, output_path: Path | None) -> None:
-    if input_path and output_path and output_path.exists() and os.path.samefile(input_path, output_path):
-        raise FileError(f"{output_path}: the output would overwrite the input it is computed from")
-
-
 def run_forward(
     model: Model,
     *,
@@ -97,10 +90,13 @@ def run_forward(
     chunk: int | None = None,
     stats: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> Run:
     """Weights from `weights_path` or `init`, rows from `input_path` or a seeded normal draw,
-    the pass in chunks, the output in memory or streamed into `output_path`."""
-    _refuse_overwriting_input(input_path, output_path)
+    the pass in chunks, the output in memory or streamed into `output_path` (an existing file
+    there that is not a .npy array is kept unless `force`; an input is never overwritten)."""
+    if output_path is not None:  # refused before any work
+        arrays.output_target(output_path, "npy", (input_path, weights_path), force)
     inputs = arrays.read_input(input_path, model) if input_path is not None else None
     rows = len(inputs) if inputs is not None else rows or DEFAULT_ROWS
     the_plan = plan(model, rows, getattr(np, dtype), chunk)
@@ -127,7 +123,10 @@ def run_forward(
             after_chunk=ChunkDone(mapped, progress),
         )
 
-    output = run(None) if output_path is None else _streamed(output_path, the_plan, run)
+    if output_path is None:
+        output = run(None)
+    else:
+        output = _streamed(output_path, (input_path, weights_path), force, the_plan, run)
     finished = time.perf_counter()
     return Run(
         model=model,
@@ -147,22 +146,30 @@ def run_forward(
 
 
 def _streamed(
-    path: Path, the_plan: Plan, run: Callable[[NDArray[np.floating]], NDArray[np.floating]]
+    path: Path,
+    inputs: tuple[Path | None, ...],
+    force: bool,
+    the_plan: Plan,
+    run: Callable[[NDArray[np.floating]], NDArray[np.floating]],
 ) -> NDArray[np.floating]:
     """Run into a memory-mapped .npy written atomically at `path`; the result, mapped again."""
     shape = (the_plan.rows, *the_plan.model.output_features)
     size = math.prod(shape) * the_plan.dtype.itemsize + 4096
-    with arrays.written_atomically(path, size) as temporary:
+    target = arrays.output_target(path, "npy", inputs, force)
+    with arrays.written_atomically(target, size) as temporary:
         mapped = arrays.open_output(temporary, shape, the_plan.dtype)
         run(mapped)
         mapped.flush()
         del mapped
-    loaded: NDArray[np.floating] = np.load(path, mmap_mode="r")
+    loaded: NDArray[np.floating] = np.load(target, mmap_mode="r")
     return loaded
 
 
-def run_init(model: Model, path: Path, *, seed: int = 0, init: str = DEFAULT_INITIALIZER) -> None:
+def run_init(
+    model: Model, path: Path, *, seed: int = 0, init: str = DEFAULT_INITIALIZER, force: bool = False
+) -> None:
     """Write `model`'s initial weights to `path`, refusing first what memory cannot hold."""
     check_memory({"weights": model.params_bytes}, "the weights")
     weights_rng, _ = generators(seed)
-    save_weights(path, init_weights(model, weights_rng, init))
+    arrays.output_target(path, "npz", force=force)  # refused before the weights are drawn
+    save_weights(path, init_weights(model, weights_rng, init), force)

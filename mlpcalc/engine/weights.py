@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from mlpcalc.core.errors import FileError, WeightsError
 from mlpcalc.core.model import Model
-from mlpcalc.engine.arrays import read_npz, written_atomically
+from mlpcalc.engine.arrays import output_target, read_npz, written_atomically
 from mlpcalc.engine.initializers import CONSTANT_STARTS, INITIALIZERS
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
 
@@ -40,10 +40,12 @@ def init_weights(model: Model, rng: np.random.Generator, init: str = DEFAULT_INI
     return weights
 
 
-def save_weights(path: Path, weights: Weights) -> None:
-    """Write an uncompressed `.npz` at exactly `path` (np.savez alone would append `.npz`)."""
+def save_weights(path: Path, weights: Weights, force: bool = False) -> None:
+    """Write an uncompressed `.npz` at exactly `path` (np.savez alone would append `.npz`);
+    an existing file that is not an .npz archive is kept unless `force`."""
     size = sum(array.nbytes for array in weights.values()) + 4096 * (len(weights) + 1)
-    with written_atomically(path, size) as temporary, temporary.open("wb") as file:
+    target = output_target(path, "npz", force=force)
+    with written_atomically(target, size) as temporary, temporary.open("wb") as file:
         np.savez(file, **weights)  # type: ignore[arg-type]  # numpy's stub misreads **kwds
 
 
