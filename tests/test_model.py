@@ -17,21 +17,32 @@ from mlpcalc.documents import summary_document
 @pytest.mark.parametrize(
     ("text", "rows", "total"),
     [
+        # A Dense has inputs x units + units parameters, a BatchNormalization 4 per feature
+        # (gamma, beta, moving mean and variance), a LayerNormalization 2 (gamma, beta).
         (
             "3->2->2->2 relu",
-            [("dense", (None, 2), 8), ("dense_1", (None, 2), 6), ("dense_2", (None, 2), 6)],
-            20,
+            [
+                ("dense", (None, 2), 3 * 2 + 2),
+                ("dense_1", (None, 2), 2 * 2 + 2),
+                ("dense_2", (None, 2), 2 * 2 + 2),
+            ],
+            8 + 6 + 6,
         ),
-        ("784->512->10 relu", [("dense", (None, 512), 401_920), ("dense_1", (None, 10), 5_130)], 407_050),
         (
+            "784->512->10 relu",
+            [("dense", (None, 512), 784 * 512 + 512), ("dense_1", (None, 10), 512 * 10 + 10)],
+            401_920 + 5_130,
+        ),
+        (
+            # The Dense act on the last axis: the 20 positions share one kernel.
             "20x16->32:gelu->bn->dropout(0.25)->8:softmax",
             [
-                ("dense", (None, 20, 32), 544),
-                ("batch_normalization", (None, 20, 32), 128),
+                ("dense", (None, 20, 32), 16 * 32 + 32),
+                ("batch_normalization", (None, 20, 32), 4 * 32),
                 ("dropout", (None, 20, 32), 0),
-                ("dense_1", (None, 20, 8), 264),
+                ("dense_1", (None, 20, 8), 32 * 8 + 8),
             ],
-            936,
+            544 + 128 + 264,
         ),
         (
             "64->256:nobias->bn->relu->10",
@@ -46,7 +57,7 @@ from mlpcalc.documents import summary_document
         (
             "6x5x4->ln->relu->relu",
             [
-                ("layer_normalization", (None, 6, 5, 4), 8),
+                ("layer_normalization", (None, 6, 5, 4), 2 * 4),
                 ("activation", (None, 6, 5, 4), 0),
                 ("activation_1", (None, 6, 5, 4), 0),
             ],
@@ -63,15 +74,18 @@ def test_rows(text: str, rows: list[tuple[str, tuple[int | None, ...], int]], to
 def test_batch_norm_split() -> None:
     model = parse("20x16->32:gelu->bn->dropout(0.25)->8:softmax")
     bn = model.layers[1]
-    assert (bn.trainable_params, bn.non_trainable_params) == (64, 64)
-    assert (model.trainable_params, model.non_trainable_params) == (872, 64)
+    # gamma and beta train; the moving mean and variance do not: 2 x 32 each.
+    assert (bn.trainable_params, bn.non_trainable_params) == (2 * 32, 2 * 32)
+    dense_params = 16 * 32 + 32 + 32 * 8 + 8
+    assert (model.trainable_params, model.non_trainable_params) == (dense_params + 2 * 32, 2 * 32)
 
 
 def test_huge_model_is_exact() -> None:
     model = parse("100000->100000*1000->10")
-    assert model.total_params == 10_000_101_000_010
+    total = 1000 * (100_000 * 100_000 + 100_000) + 100_000 * 10 + 10
+    assert model.total_params == total == 10_000_101_000_010
     assert model.output_shape == (None, 10)
-    assert model.params_bytes == 4 * 10_000_101_000_010 == 40_000_404_000_040
+    assert model.params_bytes == 4 * total  # float32
 
 
 def test_batch_and_name() -> None:
@@ -127,7 +141,7 @@ def test_each_layer_feeds_the_next(spec: Spec) -> None:
         (80.0, "80.00 B"),
         (1023.0, "1023.00 B"),
         (1024.0, "1.00 KB"),
-        (407_050 * 4.0, "1.55 MB"),
+        (407_050 * 4.0, f"{407_050 * 4 / 1024**2:.2f} MB"),
         (3 * 1024.0**3, "3.00 GB"),
         (1024.0**5 * 7.5, "7.50 PB"),
         # Keras divides once more than it labels past 1024 PB; mlpcalc prints what Keras prints.
