@@ -66,8 +66,26 @@ def test_other_shells_parse_their_script(shell: str, name: str, flag: str) -> No
 
 
 def test_every_choice_is_offered() -> None:
-    from mlpcalc.engine.names import INITIALIZERS
+    # For each option with a closed list of values, bash offers exactly what the CLI accepts.
+    import typer
 
-    bash = SCRIPTS["mlpcalc.bash"]
-    assert all(name in bash for name in INITIALIZERS)
-    assert "relu" in bash and "batchnorm" in bash
+    from mlpcalc.cli import app
+
+    checked = 0
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        for param in command.params:
+            choices = getattr(param.type, "choices", None)
+            if choices:
+                assert complete(name, "x", param.opts[0], "") == list(choices), (name, param.opts)
+                checked += 1
+    assert checked >= 10
+
+
+def test_every_spec_word_is_offered_and_parses() -> None:
+    from mlpcalc.core.activations import KINDS
+    from mlpcalc.core.spec import parse_spec
+
+    words = complete("summary", "")
+    assert set(KINDS) | {"bn", "batchnorm", "ln", "layernorm", "dropout", "nobias"} == set(words)
+    for word in words:  # each one offered is one the parser takes
+        parse_spec({"dropout": "8->dropout(0.5)", "nobias": "8->4:nobias"}.get(word, f"8->{word}"))
