@@ -30,6 +30,7 @@ from pathlib import Path
 from mlpcalc.core.errors import MlpcalcError, SettingsError, SpecError
 from mlpcalc.core.model import Model, parse
 from mlpcalc.core.spec import MAX_SIZE
+from mlpcalc.core.text import shown
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import CHOICES, Settings
 
@@ -68,7 +69,7 @@ class Budget:
         return self.lines.get(key, self.line) if self.file else None
 
     def where(self, key: str) -> str:
-        return f"{self.file}:{self.line_of(key)}" if self.file else "inline"
+        return f"{shown(self.file)}:{self.line_of(key)}" if self.file else "inline"
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,9 @@ def check(budget: Budget) -> tuple[Model, list[Outcome]]:
         if budget.file is None:
             raise
         raise BudgetError(
-            f"{budget.where('spec')}: [{budget.name}] spec: {error}", budget.file, budget.line_of("spec")
+            f"{budget.where('spec')}: [{shown(budget.name)}] spec: {error}",
+            budget.file,
+            budget.line_of("spec"),
         ) from None
     return model, measure(budget, model)
 
@@ -135,9 +138,9 @@ def _read(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except OSError as error:
-        raise BudgetError(f"{path}: cannot be read: {error.strerror or error}") from None
+        raise BudgetError(f"{shown(path)}: cannot be read: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
-        raise BudgetError(f"{path}: not UTF-8 text (byte {error.start}), as TOML must be") from None
+        raise BudgetError(f"{shown(path)}: not UTF-8 text (byte {error.start}), as TOML must be") from None
 
 
 def find_config(start: Path) -> Path | None:
@@ -165,22 +168,22 @@ def load_budgets(path: Path) -> list[Budget]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise BudgetError(f"{path}: not valid TOML: {error}") from None
+        raise BudgetError(f"{shown(path)}: not valid TOML: {error}") from None
     prefix = ("models",) if path.name != "pyproject.toml" else ("tool", "mlpcalc", "models")
     positions = key_lines(text)
     section: object = data
     for part in prefix:
         section = section.get(part, {}) if isinstance(section, dict) else None
-    where = f"{path}:{positions.get(prefix, 1)}"
+    where = f"{shown(path)}:{positions.get(prefix, 1)}"
     if not isinstance(section, dict):
         raise BudgetError(f"{where}: {'.'.join(prefix)}: expected tables of budgets, received {section!r}")
     if not section:
-        raise BudgetError(f"{path}: no [{'.'.join(prefix)}.NAME] table: nothing to check")
+        raise BudgetError(f"{shown(path)}: no [{'.'.join(prefix)}.NAME] table: nothing to check")
     budgets = []
     for name, table in section.items():
         table_path = (*prefix, name)
         if not isinstance(table, dict):
-            place = f"{path}:{positions.get(table_path, 1)}"
+            place = f"{shown(path)}:{positions.get(table_path, 1)}"
             raise BudgetError(
                 f"{place}: {'.'.join(table_path)}: expected a table of budgets, received {table!r}"
             )
@@ -258,7 +261,7 @@ def make_budget(
         if file is None:  # given inline: the key is the option that set it
             return BudgetError(f"--{key.replace('_', '-')}: {message}")
         where = lines.get(key, line)
-        return BudgetError(f"{file}:{where}: [{name}] {key}: {message}", file, where)
+        return BudgetError(f"{shown(file)}:{where}: [{shown(name)}] {shown(key)}: {message}", file, where)
 
     for key in values:
         if key not in (*LIMITS, *SETTINGS):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlpcalc.core.conventions import CONVENTIONS
 from mlpcalc.core.model import BuiltLayer, Model, Variable
+from mlpcalc.core.text import V1_COMMAND
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.flops import by_convention
 from mlpcalc.costs.memory import MemoryReport
@@ -29,8 +30,13 @@ INIT_SCHEMA = "mlpcalc/init/v1"
 
 
 def to_json(document: dict[str, Any], ascii_only: bool = False) -> str:
-    """Indented JSON; with `ascii_only`, other characters are \\u-escaped (still valid JSON)."""
-    return json.dumps(document, indent=2, ensure_ascii=ascii_only) + "\n"
+    """Indented JSON; with `ascii_only`, other characters are \\u-escaped (still valid JSON).
+    Characters a terminal or a CI log would act on (controls, bidi overrides, GitHub's `##[`)
+    are \\u-escaped too: the same JSON value, harmless text."""
+    text = json.dumps(document, indent=2, ensure_ascii=ascii_only).replace(V1_COMMAND, "##\\u005b")
+    if not text.replace("\n", "").isprintable():  # rare: only then look at each character
+        text = "".join(c if c.isprintable() or c == "\n" else json.dumps(c)[1:-1] for c in text)
+    return text + "\n"
 
 
 # ------------------------------------------------------------------ summary

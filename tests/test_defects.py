@@ -193,3 +193,75 @@ def test_a_signal_during_forward_leaves_no_partial_file(tmp_path: Path, signum: 
     process.communicate(timeout=60)
     assert process.returncode == 128 + signum
     assert list(tmp_path.iterdir()) == []
+
+
+# -------------------------------------------------------------- user text never reaches a log or terminal raw
+
+HOSTILE_NAMES = [
+    "ok\n::error file=README.md,line=1::injected",
+    "::stop-commands::token",
+    "  ::warning::x",
+    "##[error]v1 command",
+    "red\x1b[31m text",
+    "bell\x07 and \r return",
+    "right\u202eto left",
+]
+
+
+def _no_workflow_command_but_ours(text: str) -> None:
+    for line in text.splitlines():
+        if line.lstrip().startswith("::"):
+            assert line.startswith("::error file=") and ",title=mlpcalc check::" in line, line
+        assert "##[" not in line, line
+        assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line, line
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+@pytest.mark.parametrize("output", [[], ["--json"]])
+def test_budget_names_are_escaped_everywhere(tmp_path: Path, name: str, output: list[str]) -> None:
+    config = tmp_path / "mlpcalc.toml"
+    config.write_text(f'[models.{json.dumps(name)}]\nspec = "3->2"\nmax_params = 1\n')
+    result = run(
+        "check", "--config", str(config), *output, GITHUB_ACTIONS="true", GITHUB_WORKSPACE=str(tmp_path)
+    )
+    assert result.exit_code == 1
+    _no_workflow_command_but_ours(result.stdout)
+    _no_workflow_command_but_ours(result.stderr)
+    assert "\r" not in result.stdout + result.stderr
+    if output:  # JSON keeps the name exactly, escaped as JSON escapes it
+        assert json.loads(result.stdout)["models"][0]["name"] == name
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_names_in_budget_errors_are_escaped(tmp_path: Path, name: str) -> None:
+    config = tmp_path / "mlpcalc.toml"
+    config.write_text(f'[models.{json.dumps(name)}]\nspec = "3->2"\nmax_parms = 1\n')
+    result = run("check", "--config", str(config), GITHUB_ACTIONS="true")
+    assert result.exit_code == 2
+    _no_workflow_command_but_ours(result.stderr)
+    assert result.stderr.count("\n") == 2  # the error and its annotation, one line each
+
+
+@pytest.mark.parametrize("name", ["new\nline", "::error::x", "esc\x1b[2J"])
+def test_paths_in_file_errors_are_escaped(tmp_path: Path, name: str) -> None:
+    folder = tmp_path / name
+    folder.mkdir()
+    for args in (
+        ["forward", "3->2", "--weights", str(folder / "w.npz")],
+        ["forward", "3->2", "--input", str(folder / "x.npy")],
+        ["init", "3->2", "-o", str(folder / "missing" / "w.npz")],
+        ["summary", f"@{folder / 'spec'}"],
+        ["check", "--config", str(folder / "mlpcalc.toml")],
+    ):
+        result = run(*args)
+        assert result.exit_code == 2, args
+        _no_workflow_command_but_ours(result.stderr)
+        assert result.stderr.count("\n") <= 2, result.stderr
+
+
+def test_keys_of_a_weights_file_are_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "w.npz"
+    np.savez(path, **{"::error::x": np.ones(1), "esc\x1b[2J": np.ones(1)})
+    result = run("forward", "3->2", "--weights", str(path))
+    assert result.exit_code == 2
+    _no_workflow_command_but_ours(result.stderr)

@@ -24,6 +24,7 @@ from typer.core import TyperCommand, TyperGroup
 from mlpcalc import __version__
 from mlpcalc.core.errors import ExitCode, MlpcalcError, SettingsError
 from mlpcalc.core.spec import MAX_SIZE
+from mlpcalc.core.text import shown
 from mlpcalc.costs.settings import CHOICES, Settings
 from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
 from mlpcalc.render import FORMATS, STYLES
@@ -145,7 +146,7 @@ def read_spec(ctx: typer.Context, value: str | None) -> str | None:
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or error
             raise typer.BadParameter(
-                f"cannot read the spec from {path}: {reason}", param_hint="SPEC"
+                f"cannot read the spec from {shown(path)}: {reason}", param_hint="SPEC"
             ) from None
     return value
 

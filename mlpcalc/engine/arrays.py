@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from mlpcalc.core.errors import FileError
 from mlpcalc.core.model import Model
+from mlpcalc.core.text import shown
 
 ZIP_MAGIC, NPY_MAGIC, PICKLE_MAGIC = b"PK", b"\x93NUMPY", b"\x80"  # PK: any zip, empty ones too
 
@@ -27,61 +28,63 @@ ZIP_MAGIC, NPY_MAGIC, PICKLE_MAGIC = b"PK", b"\x93NUMPY", b"\x80"  # PK: any zip
 def file_kind(path: Path, wanted: str) -> str:
     """'npz', 'npy' or 'pickle', by the first bytes; a FileError if `path` is no such file."""
     if not path.exists():
-        raise FileError(f"{path}: no such file")
+        raise FileError(f"{shown(path)}: no such file")
     if path.is_dir():
-        raise FileError(f"{path}: is a directory, not {wanted}")
+        raise FileError(f"{shown(path)}: is a directory, not {wanted}")
     if not path.is_file():
-        raise FileError(f"{path}: is not a regular file, not {wanted}")
+        raise FileError(f"{shown(path)}: is not a regular file, not {wanted}")
     with path.open("rb") as file:
         head = file.read(6)
     if not head:
-        raise FileError(f"{path}: the file is empty")
+        raise FileError(f"{shown(path)}: the file is empty")
     if head.startswith(ZIP_MAGIC):
         return "npz"
     if head.startswith(NPY_MAGIC):
         return "npy"
     if head.startswith(PICKLE_MAGIC):
-        raise FileError(f"{path}: holds pickled data, which mlpcalc never loads")
-    raise FileError(f"{path}: is not {wanted} (it does not start as one)")
+        raise FileError(f"{shown(path)}: holds pickled data, which mlpcalc never loads")
+    raise FileError(f"{shown(path)}: is not {wanted} (it does not start as one)")
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of a `.npz` archive, or a FileError with a one-line reason. Never unpickles."""
     wanted = "an .npz archive of weights"
     if file_kind(path, wanted) == "npy":
-        raise FileError(f"{path}: holds a single array (.npy), not {wanted}")
+        raise FileError(f"{shown(path)}: holds a single array (.npy), not {wanted}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
     except ValueError as error:
         if "pickle" in str(error):
-            raise FileError(f"{path}: holds pickled objects, which mlpcalc never loads") from None
-        raise FileError(f"{path}: a damaged archive: {error}") from None
+            raise FileError(f"{shown(path)}: holds pickled objects, which mlpcalc never loads") from None
+        raise FileError(f"{shown(path)}: a damaged archive: {error}") from None
     except Exception as error:  # zipfile's BadZipFile, EOFError, zlib and struct errors: all damage
-        raise FileError(f"{path}: a damaged or truncated .npz archive ({type(error).__name__})") from None
+        raise FileError(
+            f"{shown(path)}: a damaged or truncated .npz archive ({type(error).__name__})"
+        ) from None
 
 
 def read_input(path: Path, model: Model) -> np.memmap:
     """A `.npy` of shape (N, *input features), memory-mapped (read chunk by chunk, never whole)."""
     wanted = "a .npy array of inputs"
     if file_kind(path, wanted) == "npz":
-        raise FileError(f"{path}: an .npz archive, where {wanted} is expected")
+        raise FileError(f"{shown(path)}: an .npz archive, where {wanted} is expected")
     try:
         array: np.memmap = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as error:
         if "pickle" in str(error):
-            raise FileError(f"{path}: holds pickled objects, which mlpcalc never loads") from None
-        raise FileError(f"{path}: truncated or damaged: {error}") from None
+            raise FileError(f"{shown(path)}: holds pickled objects, which mlpcalc never loads") from None
+        raise FileError(f"{shown(path)}: truncated or damaged: {error}") from None
     except (OSError, EOFError) as error:
-        raise FileError(f"{path}: cannot be read as .npy: {error}") from None
+        raise FileError(f"{shown(path)}: cannot be read as .npy: {error}") from None
     features = model.spec.input_shape
     if array.ndim == 1 + len(features) and array.shape[0] == 0:
-        raise FileError(f"{path}: holds no rows, shape {array.shape}")
+        raise FileError(f"{shown(path)}: holds no rows, shape {array.shape}")
     if array.ndim != 1 + len(features) or tuple(array.shape[1:]) != features:
         expected = "(N, " + ", ".join(map(str, features)) + ")"
-        raise FileError(f"{path}: the model takes inputs of shape {expected}, received {array.shape}")
+        raise FileError(f"{shown(path)}: the model takes inputs of shape {expected}, received {array.shape}")
     if array.dtype.kind not in "fiub":
-        raise FileError(f"{path}: expected numbers, received dtype {array.dtype}")
+        raise FileError(f"{shown(path)}: expected numbers, received dtype {array.dtype}")
     return array
 
 
@@ -100,21 +103,22 @@ def output_target(path: Path, kind: str, inputs: Sequence[Path | None] = (), for
     an earlier output."""
     try:
         if path.exists() and not stat.S_ISREG(path.stat().st_mode):
-            raise FileError(f"cannot write {path}: it is not a regular file")
+            raise FileError(f"cannot write {shown(path)}: it is not a regular file")
         target = Path(os.path.realpath(path))
         for source in inputs:
             if source is not None and target.exists() and os.path.samefile(source, target):
+                where, source_text = shown(path), shown(source)
                 raise FileError(
-                    f"cannot write {path}: it is the input {source}, which the output would destroy"
+                    f"cannot write {where}: it is the input {source_text}, which the output would destroy"
                 )
         if target.exists() and not force and target.stat().st_size:
             head = _first_bytes(target)
             if not head.startswith(NPY_MAGIC if kind == "npy" else ZIP_MAGIC):
                 raise FileError(
-                    f"{path} exists and is not {KINDS[kind]}: it is kept; give --force to replace it"
+                    f"{shown(path)} exists and is not {KINDS[kind]}: it is kept; give --force to replace it"
                 )
     except OSError as error:
-        raise FileError(f"cannot write {path}: {error.strerror or error}") from None
+        raise FileError(f"cannot write {shown(path)}: {error.strerror or error}") from None
     return target
 
 
@@ -123,10 +127,10 @@ def _new_file_beside(path: Path, size: int) -> Path:
     it replaces, else what the umask gives a new file), once the folder can take `size` bytes."""
     folder = path.parent
     if not folder.is_dir():
-        raise FileError(f"cannot write {path}: no such folder {folder}")
+        raise FileError(f"cannot write {shown(path)}: no such folder {shown(folder)}")
     free = shutil.disk_usage(folder).free
     if size > free:
-        raise FileError(f"cannot write {path}: it needs {size:,} bytes and {free:,} are free there")
+        raise FileError(f"cannot write {shown(path)}: it needs {size:,} bytes and {free:,} are free there")
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     try:
         os.fchmod(handle, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
@@ -165,7 +169,7 @@ def open_output(path: Path, shape: tuple[int, ...], dtype: np.dtype[np.floating]
                 os.posix_fallocate(file.fileno(), 0, path.stat().st_size)
         return mapped
     except (OSError, ValueError) as error:
-        raise FileError(f"cannot write {path}: {getattr(error, 'strerror', None) or error}") from None
+        raise FileError(f"cannot write {shown(path)}: {getattr(error, 'strerror', None) or error}") from None
 
 
 def release(array: NDArray[np.generic], start: int, stop: int) -> None:

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from mlpcalc.core.errors import FileError, WeightsError
 from mlpcalc.core.model import Model
+from mlpcalc.core.text import shown
 from mlpcalc.engine.arrays import output_target, read_npz, written_atomically
 from mlpcalc.engine.initializers import CONSTANT_STARTS, INITIALIZERS
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
@@ -73,9 +74,11 @@ def load_weights(path: Path, model: Model) -> Weights:
             problems.append(f"{where}: " + "; ".join(wrong))
         else:
             weights[key] = array
-    problems += [f"unexpected {key}: the model has no such variable" for key in arrays if key not in expected]
+    problems += [
+        f"unexpected {shown(key)}: the model has no such variable" for key in arrays if key not in expected
+    ]
     if problems:
         listing = "\n".join(f"  {problem}" for problem in problems)
         count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
-        raise WeightsError(f"{path} does not fit {model.spec} ({count}):\n{listing}")
+        raise WeightsError(f"{shown(path)} does not fit {model.spec} ({count}):\n{listing}")
     return weights

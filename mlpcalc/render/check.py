@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlpcalc.budgets import Outcome, Results
+from mlpcalc.core.text import shown
 
 
 def _value(key: str, value: int | tuple[int, ...]) -> str:
@@ -29,17 +30,17 @@ def _failure(outcome: Outcome) -> str:
 def check_text(results: Results, source: str) -> str:
     failing = sum(1 for _, _, outcomes in results if not all(o.ok for o in outcomes))
     verdict = "all within budget" if not failing else f"{failing} over budget"
-    lines = [f"{source}: {len(results)} model{'s' if len(results) != 1 else ''}, {verdict}"]
-    width = max(len(budget.name) for budget, _, _ in results)
+    lines = [f"{shown(source)}: {len(results)} model{'s' if len(results) != 1 else ''}, {verdict}"]
+    width = max(len(shown(budget.name)) for budget, _, _ in results)
     for budget, model, outcomes in results:
         bad = [o for o in outcomes if not o.ok]
         if not bad:
             count = len(outcomes)
             counted = f"{count} budget{'s' if count != 1 else ''} hold{'' if count != 1 else 's'}"
-            lines.append(f"  {budget.name:<{width}}  ok    {counted} ({model.spec})")
+            lines.append(f"  {shown(budget.name):<{width}}  ok    {counted} ({model.spec})")
             continue
         for index, outcome in enumerate(bad):
-            label = f"{budget.name:<{width}}  FAIL" if index == 0 else " " * (width + 6)
+            label = f"{shown(budget.name):<{width}}  FAIL" if index == 0 else " " * (width + 6)
             lines.append(f"  {label}  {_failure(outcome)}  [{budget.where(outcome.key)}]")
     return "\n".join(lines) + "\n"
 
@@ -68,7 +69,9 @@ def annotation(message: str, file: str | None, line: int | None, workspace: str 
 def github_annotations(results: Results, workspace: str | None = None) -> str:
     """Each failing budget as an error on its file and line."""
     return "".join(
-        annotation(f"{budget.name}: {_failure(outcome)}", budget.file, budget.line_of(outcome.key), workspace)
+        annotation(
+            f"{shown(budget.name)}: {_failure(outcome)}", budget.file, budget.line_of(outcome.key), workspace
+        )
         for budget, _, outcomes in results
         for outcome in outcomes
         if not outcome.ok

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from mlpcalc.core.layers import Dense
 from mlpcalc.core.model import DEFAULT_NAME, Model
+from mlpcalc.core.text import shown
 from mlpcalc.render.formats import readable_size, shape_text
 
 if TYPE_CHECKING:  # a type name only: the engine imports numpy
@@ -13,12 +14,12 @@ if TYPE_CHECKING:  # a type name only: the engine imports numpy
 
 
 def _weights_text(run: Run) -> str:
-    return f"from {run.weights_path}" if run.weights_path else f"{run.init}, seed {run.seed}"
+    return f"from {shown(run.weights_path)}" if run.weights_path else f"{run.init}, seed {run.seed}"
 
 
 def _input_text(run: Run) -> str:
     if run.input_path is not None:
-        return f"{shape_text(run.input_shape)} from {run.input_path}, as {run.dtype}"
+        return f"{shape_text(run.input_shape)} from {shown(run.input_path)}, as {run.dtype}"
     return f"{shape_text(run.input_shape)} {run.dtype}, standard normal, seed {run.seed}"
 
 
@@ -43,7 +44,7 @@ def forward_text(run: Run) -> str:
         f"input    {_input_text(run)}",
         f"time     init {_milliseconds(run.init_seconds)}, forward {_milliseconds(run.forward_seconds)}",
         f"output   {shape_text(run.output.shape)} {run.dtype}{_float16_note(run)}"
-        + (f", written to {run.output_path}" if run.output_path else ""),
+        + (f", written to {shown(run.output_path)}" if run.output_path else ""),
     ]
     text = "\n".join(lines) + "\n"
     if run.output_path is None:
@@ -100,6 +101,6 @@ def stats_table(run: Run) -> str:
 def init_text(model: Model, path: str, init: str, seed: int) -> str:
     count = len(model.variables)
     return (
-        f"wrote {path}: {count} variables, {model.total_params:,} parameters "
+        f"wrote {shown(path)}: {count} variables, {model.total_params:,} parameters "
         f"({readable_size(model.params_bytes)} float32), {init}, seed {seed}\n"
     )
