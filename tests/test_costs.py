@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from conftest import reference_text
 from test_cli import flat, run, schema
 
 from mlpcalc import parse
@@ -142,9 +143,24 @@ def test_summary_costs_columns() -> None:
 
 
 def test_summary_costs_keep_kerass_columns() -> None:
-    plain = run("summary", "3->2->2->2 relu").stdout.splitlines()
-    costed = run("summary", "3->2->2->2 relu", "--costs").stdout.splitlines()
-    assert costed[3].startswith(plain[3][:-1])  # Keras's three columns, then ours
+    # Keras 3's table as recorded at 80 columns, each of its lines continued by our columns.
+    keras = reference_text("seed_3-2-2-2_relu.keras3.width76.txt").splitlines()
+    result = run("summary", "3->2->2->2 relu", "--costs", columns=80)
+    assert result.exit_code == 0
+    costed = result.stdout.splitlines()
+    assert len(costed) == len(keras)
+    for ours, theirs in zip(costed, keras, strict=True):
+        if theirs.startswith(("┏", "┃", "┡", "│", "├", "└")):
+            assert ours.startswith(theirs[:-1]) and len(ours) > len(theirs)
+        else:
+            assert ours == theirs
+    # MACs, FLOPs (2 per MAC, 1 per bias, 1 per ReLU) and share of the 20 parameters.
+    rows = [[cell.strip() for cell in line.split("│")[4:7]] for line in costed if line.startswith("│ dense")]
+    assert rows == [
+        [f"{3 * 2}", f"{2 * 3 * 2 + 2 + 2}", f"{(3 * 2 + 2) / 20:.1%}"],
+        [f"{2 * 2}", f"{2 * 2 * 2 + 2 + 2}", f"{(2 * 2 + 2) / 20:.1%}"],
+        [f"{2 * 2}", f"{2 * 2 * 2 + 2}", f"{(2 * 2 + 2) / 20:.1%}"],
+    ]
 
 
 @pytest.mark.parametrize(
@@ -201,9 +217,9 @@ def test_costs_command() -> None:
     assert [(tool, int(total.replace(",", ""))) for tool, total, _unit in tools] == [
         (tool, FACTS["tools"][tool]["totals"]["B"]) for tool in FACTS["tools"]
     ]
-    # The worked example's 6,744,232 bytes (test_memory_worked_example), in Keras's binary MB.
+    # The worked example's 6,744,232 bytes (test_memory_worked_example), in MiB.
     training = 2 * 4 * params + (2 * 4 * params + 2 * 4) + 32 * (784 + 512 + 512) * 4
-    assert lines[-1].split() == ["training:", "total", f"{training / 2**20:.2f}", "MB"]
+    assert lines[-1].split() == ["training:", "total", f"{training / 2**20:.2f}", "MiB"]
 
 
 def test_costs_json_is_the_summary_document() -> None:
