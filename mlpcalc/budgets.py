@@ -35,8 +35,14 @@ from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import CHOICES, Settings
 
 CONFIG_NAMES = ("mlpcalc.toml", "pyproject.toml")
-SIZE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+# Sizes: KB, MB, GB are powers of 1000; KiB, MiB, GiB powers of 1024 (Keras's summary prints
+# the latter as "MB": its table keeps Keras's text, everything else mlpcalc prints says MiB).
+SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
 SIZE_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+# Counts: K thousand, M million, G or B billion, T trillion.
+COUNT_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
+QUANTITY = re.compile(r"\s*([0-9](?:_?[0-9])*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,3})?)\s*([A-Za-z]{0,3})\s*")
+LARGEST = 10**36  # past any model's figure (and past it, JSON could not print the number)
 LIMITS: tuple[str, ...] = ("params", "max_params", "max_trainable_params", "output_shape")
 LIMITS += ("max_weights_bytes", "max_macs", "max_flops", "max_training_bytes", "max_inference_bytes")
 SETTINGS = ("spec", "batch", "optimizer", "dtype", "flops_convention", "mixed_precision")
@@ -301,44 +307,69 @@ def make_budget(
     return Budget(name, spec, limits, checked, file=file, lines=lines, line=line)
 
 
-def _count(value: object, fail: Fail, positive: bool = False, largest: int | None = None) -> int:
-    """A whole number; 1e6 and 1_000_000 are both fine, 1.5 and "many" are not. Floats past
-    2**53 are not exact: write those as integers."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(f"expected a whole number, received {value!r}")
-    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-        raise fail(f"expected a whole number, received {value!r}")
-    if isinstance(value, float) and abs(value) > 2**53:
-        raise fail(f"{value!r} is past what a float holds exactly: write it as an integer")
-    number = int(value)
-    if number < (1 if positive else 0):
-        raise fail(f"expected a {'positive' if positive else 'non-negative'} number, received {value!r}")
-    if largest is not None and number > largest:
-        raise fail(f"expected at most {largest:,}, received {value!r}")
+def _number(value: object, units: dict[str, int], fail: Fail, what: str, example: str) -> Decimal:
+    """A number as TOML or the command line gives it: an int, an integral float, or text such
+    as "1.5M", "2 MiB" or "1e6" with one of `units` (case aside), exact (Decimal)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise fail(f"expected {what}, received {_shorten(value)} (write {example})")
+    if isinstance(value, float):
+        if not (math.isfinite(value) and value.is_integer()):
+            raise fail(f"expected {what}, received {_shorten(value)} (write {example})")
+        if abs(value) > 2**53:
+            raise fail(f"{value!r} is past what a float holds exactly: write it as an integer")
+        return Decimal(int(value))
+    if isinstance(value, int):
+        number = Decimal(value) if value.bit_length() < 256 else Decimal(LARGEST + 1)
+    else:
+        match = QUANTITY.fullmatch(value)
+        unit = match.group(2).upper() if match else ""
+        if match is None or unit not in units:
+            raise fail(f"expected {what}, received {_shorten(value)} (write {example})")
+        number = Decimal(match.group(1).replace("_", "")) * units[unit]
+    if number > LARGEST:
+        raise fail(f"expected at most {LARGEST:.0e}, received {_shorten(value)}")
     return number
 
 
+def _count(value: object, fail: Fail, positive: bool = False, largest: int | None = None) -> int:
+    """A whole number: 1000000, 1e6, "1M" and "1_000_000" are all fine, 1.5 and "many" are not."""
+    number = _number(value, COUNT_UNITS, fail, "a whole number", "1000000, 1e6 or 1M")
+    if number != number.to_integral_value():
+        raise fail(f"expected a whole number, received {_shorten(value)} ({number:,} is not)")
+    if number < (1 if positive else 0):
+        raise fail(f"expected a {'positive' if positive else 'non-negative'} number, received {value!r}")
+    if largest is not None and number > largest:
+        raise fail(f"expected at most {largest:,}, received {_shorten(value)}")
+    return int(number)
+
+
 def _size(value: object, fail: Fail) -> int:
-    """Bytes: a number, or text such as "2 MiB" or "1.5GB"."""
-    if isinstance(value, str):
-        match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", value)
-        unit = match.group(2).upper() if match else ""
-        if match is None or (unit or "B") not in SIZE_UNITS:
-            units = "B, KB, MB, GB, TB, KiB, MiB, GiB, TiB"
-            raise fail(f'expected a size such as "2 MiB" ({units}), received {value!r}')
-        size = Decimal(match.group(1)) * SIZE_UNITS[unit or "B"]  # exact: 2.01 MB is 2,010,000 B
-        if size != size.to_integral_value():
-            raise fail(f"expected a whole number of bytes, received {value!r} ({size} B)")
-        return int(size)
-    return _count(value, fail)
+    """Bytes: a number, or text such as "2 MiB" (2 x 1024**2), "1.5 GB" (1.5 x 1000**3) or
+    "1.6 MiB" (fractions round down to a whole byte)."""
+    units = ", ".join(unit for unit in SIZE_UNITS if unit).replace("I", "i")
+    number = _number(value, SIZE_UNITS, fail, f"a size ({units})", '"2 MiB" or "1.5 GB"')
+    if number < 0:
+        raise fail(f"expected a size, received {value!r}")
+    return int(number)  # down to a whole byte
+
+
+def _shorten(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _shape(value: object, fail: Fail) -> tuple[int, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value]
-    if not isinstance(value, list) or not value or not all(isinstance(d, int) and d > 0 for d in value):
-        raise fail(f"expected the output shape without the batch, as [10] or [20, 8], received {value!r}")
+    if not isinstance(value, list) or not value or not all(_dimension(d) for d in value):
+        raise fail(
+            f"expected the output shape without the batch, as [10] or [20, 8], received {_shorten(value)}"
+        )
     return tuple(value)
+
+
+def _dimension(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_SIZE
 
 
 def _choice(value: object, choices: tuple[str, ...], fail: Fail) -> str:
@@ -348,16 +379,11 @@ def _choice(value: object, choices: tuple[str, ...], fail: Fail) -> str:
 
 
 def inline_values(limits: dict[str, str]) -> dict[str, object]:
-    """Limits given as command-line text, as a TOML file would hold them: 1e6 is a number,
-    20x8 a shape, "2 MiB" stays a size."""
-    values: dict[str, object] = {}
-    for key, text in limits.items():
-        if key == "output_shape":
-            parts = re.split(r"[x×, ]+", text.strip())
-            values[key] = [int(part) if part.isdigit() else part for part in parts]
-            continue
-        try:
-            values[key] = float(text) if any(c in text for c in ".eE") else int(text.replace("_", ""))
-        except ValueError:
-            values[key] = text
+    """Limits given as command-line text, as a TOML file would hold them: 20x8 is a shape;
+    numbers ("1e6", "1M", "2 MiB") stay text, read exactly as a budget file's strings are."""
+    values: dict[str, object] = dict(limits)
+    if "output_shape" in limits:
+        parts = re.split(r"[x×, ]+", limits["output_shape"].strip())
+        # Digits alone (not "²"), and few enough to be a size: the rest is refused as it is.
+        values["output_shape"] = [int(p) if p.isascii() and p.isdigit() and len(p) < 20 else p for p in parts]
     return values

@@ -265,3 +265,89 @@ def test_keys_of_a_weights_file_are_escaped(tmp_path: Path) -> None:
     result = run("forward", "3->2", "--weights", str(path))
     assert result.exit_code == 2
     _no_workflow_command_but_ours(result.stderr)
+
+
+# ---------------------------------------------------------------- one vocabulary of units
+
+MNIST = "784->512->10 relu"  # 407,050 float32 weights: 1,628,200 B, which Keras prints as "1.55 MB"
+
+
+@pytest.mark.parametrize(
+    ("limit", "code"),
+    [
+        ("1.6 MiB", 0),  # 1.6 x 1024**2 = 1,677,721.6, down to 1,677,721 B: holds
+        ("1.55 MiB", 1),  # 1,625,292.8 B < 1,628,200 B
+        ("1.63 MB", 0),  # 1,630,000 B: MB is 1000**2
+        ("1.62 MB", 1),
+        ("1628200", 0),
+        ("1628199 B", 1),
+        ("1.5529 mib", 0),  # 1,628,331.6 B, units in any case
+    ],
+)
+def test_sizes_in_both_vocabularies(limit: str, code: int) -> None:
+    assert run("check", MNIST, "--max-weights-bytes", limit).exit_code == code
+
+
+@pytest.mark.parametrize(
+    ("limit", "code"),
+    [("1M", 0), ("0.5M", 0), ("0.4M", 1), ("407.05K", 0), ("407.049K", 1), ("1e6", 0), ("1_000_000", 0)],
+)
+def test_counts_with_suffixes(limit: str, code: int) -> None:
+    assert run("check", MNIST, "--max-params", limit).exit_code == code
+
+
+@pytest.mark.parametrize(
+    ("limit", "reason"),
+    [("1.2345K", "expected a whole number"), ("1 MiB", "expected a whole number"), ("lots", "write 1000000")],
+)
+def test_counts_refused(limit: str, reason: str) -> None:
+    result = run("check", MNIST, "--max-params", limit)
+    assert result.exit_code == 2
+    assert reason in result.stderr
+
+
+def test_budget_files_take_the_same_units(tmp_path: Path) -> None:
+    config = tmp_path / "mlpcalc.toml"
+    config.write_text(
+        f'[models.m]\nspec = "{MNIST}"\nmax_params = "1M"\nmax_macs = "0.5G"\nmax_weights_bytes = "1.6 MiB"\n'
+    )
+    assert run("check", "--config", str(config)).exit_code == 0
+
+
+def test_mlpcalc_says_mib_and_keras_table_keeps_mb() -> None:
+    assert " (1.55 MB)" in run("summary", MNIST).stdout  # Keras's own text
+    costs = run("costs", MNIST).stdout
+    assert "1.55 MiB" in costs and " MB" not in costs
+    diff = run("diff", MNIST, "784->256->10 relu").stdout
+    assert "1.55 MiB" in diff and " MB" not in diff
+
+
+# ---------------------------------------------------------------- crashes become exit 2 with a reason
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", MNIST, "--output-shape", "²"],
+        ["check", MNIST, "--output-shape", HUGE, "--json"],
+        ["check", MNIST, "--max-weights-bytes", HUGE, "--json"],
+        ["check", MNIST, "--max-params", HUGE, "--json"],
+        ["check", MNIST, "--max-params", "1e999999"],
+    ],
+)
+def test_odd_limits_are_usage_errors(args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.exception
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and len(result.stderr) < 400
+
+
+@pytest.mark.parametrize("value", ['["adam"]', "{ name = 1 }", "3", "true"])
+def test_odd_settings_in_budget_files_are_usage_errors(tmp_path: Path, value: str) -> None:
+    config = tmp_path / "mlpcalc.toml"
+    config.write_text(f'[models.m]\nspec = "3->2"\nmax_params = 10\noptimizer = {value}\n')
+    result = run("check", "--config", str(config))
+    assert result.exit_code == 2, result.exception
+    assert "optimizer: expected one of" in result.stderr

@@ -15,3 +15,20 @@ def shown(value: object) -> str:
 
 
 V1_COMMAND = "##["  # GitHub's older workflow commands, ##[error]...
+
+
+BINARY_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def binary_size(size: int) -> str:
+    """A byte count as mlpcalc writes it: bytes below 1 KiB, else two decimals of the largest
+    1024-based unit that keeps the number at least 1 (1.55 MiB). Keras's own table says "MB"
+    for MiB; it keeps Keras's text (render/formats.py)."""
+    if abs(size) < 1024:
+        return f"{size:,} B"
+    value = float(size)
+    for unit in BINARY_UNITS:
+        value /= 1024
+        if abs(value) < 1024 or unit == BINARY_UNITS[-1]:
+            return f"{value:,.2f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -29,6 +29,7 @@ from mlpcalc.core.layers import (
     positions,
 )
 from mlpcalc.core.model import Model
+from mlpcalc.core.text import binary_size
 from mlpcalc.engine import functions
 from mlpcalc.engine.weights import Weights
 
@@ -157,18 +158,11 @@ def check_memory(needed: dict[str, int], what: str, available: int | None = None
     available = available_memory() if available is None else available
     total = sum(needed.values())
     if available is not None and total > available:
-        parts = ", ".join(f"{part} {_size(size)}" for part, size in needed.items() if size)
+        parts = ", ".join(f"{part} {binary_size(size)}" for part, size in needed.items() if size)
         raise ResourceError(
-            f"not enough memory for {what}: it needs {_size(total)} ({parts}) "
-            f"and {_size(available)} is available"
+            f"not enough memory for {what}: it needs {binary_size(total)} ({parts}) "
+            f"and {binary_size(available)} is available"
         )
-
-
-def _size(size: int) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if size >= scale:
-            return f"{size / scale:,.1f} {unit}"
-    return f"{size} B"
 
 
 @dataclass(frozen=True)

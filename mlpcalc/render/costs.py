@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mlpcalc.core.conventions import CONVENTIONS
+from mlpcalc.core.text import binary_size
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.flops import by_convention
-from mlpcalc.render.formats import flops_header, readable_size
+from mlpcalc.render.formats import flops_header
 
 
 def _rows(rows: Sequence[Sequence[str]], right_from: int = 1) -> list[str]:
@@ -37,7 +38,7 @@ def costs_text(figures: Figures) -> str:
     for label, sample, whole in rows:
         table.append((label, f"{sample:,}", f"{whole:,}") if per_batch else (label, f"{sample:,}"))
     lines += _rows(table)
-    lines += ["", "FLOPs as each tool counts them (--flops-convention; the README has every rule)"]
+    lines += ["", "FLOPs as each tool counts them (--flops-convention; docs/costs.md has every rule)"]
     others = [("tool", "per sample", "unit")] + [
         (name, f"{count:,}", CONVENTIONS[name].unit) for name, count in by_convention(model).items()
     ]
@@ -47,18 +48,18 @@ def costs_text(figures: Figures) -> str:
     states = figures.settings.training_optimizer.states
     lines += ["", f"Memory ({memory.dtype}{mixed}, batch {batch:,}, {memory.optimizer})"]
     table = [
-        ("parameters", f"{model.total_params:,} x {item} B", readable_size(memory.params)),
+        ("parameters", f"{model.total_params:,} x {item} B", binary_size(memory.params)),
         (
             "inference: peak activations",
             "a layer's input and output",
-            readable_size(memory.inference_activations),
+            binary_size(memory.inference_activations),
         ),
-        ("inference: total", "", readable_size(memory.inference)),
-        ("training: weights", "", readable_size(memory.weights)),
-        ("training: gradients", f"{model.trainable_params:,} trainable", readable_size(memory.gradients)),
-        (f"training: optimizer ({states})", "", readable_size(memory.optimizer_states)),
-        ("training: activations for backward", "each layer's input", readable_size(memory.saved_activations)),
-        ("training: total", "", readable_size(memory.training)),
+        ("inference: total", "", binary_size(memory.inference)),
+        ("training: weights", "", binary_size(memory.weights)),
+        ("training: gradients", f"{model.trainable_params:,} trainable", binary_size(memory.gradients)),
+        (f"training: optimizer ({states})", "", binary_size(memory.optimizer_states)),
+        ("training: activations for backward", "each layer's input", binary_size(memory.saved_activations)),
+        ("training: total", "", binary_size(memory.training)),
     ]
     lines += _rows(table, right_from=2)
     return "\n".join(line.rstrip() for line in lines) + "\n"

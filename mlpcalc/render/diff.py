@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mlpcalc.core.model import BuiltLayer
+from mlpcalc.core.text import binary_size
 from mlpcalc.diff import Diff
-from mlpcalc.render.formats import flops_header, readable_size, shape_text
+from mlpcalc.render.formats import flops_header, shape_text
 
 MARKS = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
 BYTES = ("params_bytes", "inference_bytes", "training_bytes")
@@ -22,7 +23,7 @@ LABELS = {
 def _delta(delta: int, before: int, as_bytes: bool = False) -> str:
     if delta == 0:
         return "="
-    text = f"{'+' if delta > 0 else '-'}{readable_size(abs(delta))}" if as_bytes else f"{delta:+,}"
+    text = f"{'+' if delta > 0 else '-'}{binary_size(abs(delta))}" if as_bytes else f"{delta:+,}"
     return text + (f" ({delta / before:+.1%})" if before else "")
 
 
@@ -84,7 +85,7 @@ def diff_text(diff: Diff) -> str:
     labels = LABELS | {"flops": flops_header(diff.settings.flops_convention)}
     for key, values in diff.totals.items():
         as_bytes = key in BYTES
-        shown = [readable_size(values[side]) if as_bytes else f"{values[side]:,}" for side in ("a", "b")]
+        shown = [binary_size(values[side]) if as_bytes else f"{values[side]:,}" for side in ("a", "b")]
         summary.append((labels[key], *shown, _delta(values["delta"], values["a"], as_bytes)))
     lines += ["  " + line for line in _aligned(summary, right={1, 2})]
     return "\n".join(lines) + "\n"

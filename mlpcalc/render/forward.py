@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from mlpcalc.core.layers import Dense
 from mlpcalc.core.model import DEFAULT_NAME, Model
-from mlpcalc.core.text import shown
-from mlpcalc.render.formats import readable_size, shape_text
+from mlpcalc.core.text import binary_size, shown
+from mlpcalc.render.formats import shape_text
 
 if TYPE_CHECKING:  # a type name only: the engine imports numpy
     from mlpcalc.engine.run import Run
@@ -102,5 +102,5 @@ def init_text(model: Model, path: str, init: str, seed: int) -> str:
     count = len(model.variables)
     return (
         f"wrote {shown(path)}: {count} variables, {model.total_params:,} parameters "
-        f"({readable_size(model.params_bytes)} float32), {init}, seed {seed}\n"
+        f"({binary_size(model.params_bytes)} float32), {init}, seed {seed}\n"
     )
