@@ -256,8 +256,11 @@ def test_stats_count_zeros_nans_and_infs() -> None:
 def test_memory_check_refuses_before_allocating() -> None:
     model = parse("100000->100000*1000->10")
     # float32 weights: 4 bytes for each of 1000 x (100,000 x 100,000 + 100,000) + 100,000 x 10 + 10.
-    gib = 4 * (1000 * (100_000 * 100_000 + 100_000) + 100_000 * 10 + 10) / 2**30
-    message = f"not enough memory for the weights: it needs {gib:,.1f} GiB (weights {gib:,.1f} GiB)"
+    tib = 4 * (1000 * (100_000 * 100_000 + 100_000) + 100_000 * 10 + 10) / 2**40
+    message = (
+        f"not enough memory for the weights: it needs {tib:.2f} TiB (weights {tib:.2f} TiB) "
+        "and 1.00 GiB is available"
+    )
     with pytest.raises(ResourceError, match=re.escape(message)):
         check_memory({"weights": plan(model, 1).weights_bytes}, "the weights", available=2**30)
     check_memory({"weights": 2**20}, "a little", available=2**30)
@@ -270,8 +273,12 @@ def test_memory_estimate_counts_buffers_and_output() -> None:
     assert needed["weights"] == weights
     assert needed["buffers"] >= 2 * 10**6 * 4096 * 4  # two ping-pong buffers of the widest layer
     assert needed["output"] == 10**9 * 10 * 4
-    text = f"(weights {weights / 2**10:,.1f} KiB, buffers {needed['buffers'] / 2**30:,.1f} GiB, "
-    with pytest.raises(ResourceError, match=re.escape(text + f"output {10**9 * 10 * 4 / 2**30:,.1f} GiB)")):
+    total = weights + needed["buffers"] + 10**9 * 10 * 4  # nothing else counted
+    text = (
+        f"it needs {total / 2**30:.2f} GiB (weights {weights / 2**10:.2f} KiB, "
+        f"buffers {needed['buffers'] / 2**30:.2f} GiB, output {10**9 * 10 * 4 / 2**30:.2f} GiB)"
+    )
+    with pytest.raises(ResourceError, match=re.escape(text)):
         check_memory(needed, "this", available=2**30)
 
 

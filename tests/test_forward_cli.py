@@ -272,18 +272,20 @@ def test_refuses_what_memory_cannot_hold() -> None:
     result = run("forward", "100000->100000*1000->10")
     assert result.exit_code == 2
     assert result.stdout == ""
-    # float32 weights: 4 bytes for each of 1000 x (100,000 x 100,000 + 100,000) + 100,000 x 10 + 10.
-    weights = 4 * (1000 * (100_000 * 100_000 + 100_000) + 100_000 * 10 + 10) / 2**30
+    # float32 weights: 4 bytes for each of 1000 x (100,000 x 100,000 + 100,000) + 100,000 x 10 + 10;
+    # they dwarf the rest. The output: 4 rows of 10 float32.
+    weights = 4 * (1000 * (100_000 * 100_000 + 100_000) + 100_000 * 10 + 10) / 2**40
     assert result.stderr.startswith(
         "Error: not enough memory for a forward pass of 4 rows: "
-        f"it needs {weights:,.1f} GiB (weights {weights:,.1f} GiB"
+        f"it needs {weights:.2f} TiB (weights {weights:.2f} TiB, "
     )
+    assert f", output {4 * 10 * 4} B) and " in result.stderr
 
 
 def test_refuses_an_output_too_big_for_memory() -> None:
     result = run("forward", "4->4", "--batch", str(10**14))
     assert result.exit_code == 2
-    assert f"output {10**14 * 4 * 4 / 2**30:,.1f} GiB" in result.stderr  # rows x 4 float32 outputs
+    assert f"output {10**14 * 4 * 4 / 2**50:.2f} PiB" in result.stderr  # rows x 4 float32 outputs
 
 
 def test_no_numpy_warning_text_reaches_stderr(tmp_path: Path) -> None:
@@ -321,7 +323,7 @@ def test_init_writes_the_variables(tmp_path: Path) -> None:
     # BN: 4 x 4; dense: 4 x 3 + 3; dense_1: 3 x 2 + 2; float32 is 4 bytes each.
     params = 4 * 4 + 4 * 3 + 3 + 3 * 2 + 2
     assert result.stdout == (
-        f"wrote {tmp_path / 'w.npz'}: 8 variables, {params} parameters ({4 * params:.2f} B float32), "
+        f"wrote {tmp_path / 'w.npz'}: 8 variables, {params} parameters ({4 * params} B float32), "
         "he_normal, seed 5\n"
     )
     with np.load(tmp_path / "w.npz") as archive:
