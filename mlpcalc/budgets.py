@@ -30,11 +30,12 @@ from pathlib import Path
 from mlpcalc.core.errors import MlpcalcError, SettingsError, SpecError
 from mlpcalc.core.model import Model, parse
 from mlpcalc.core.spec import MAX_SIZE
-from mlpcalc.core.text import shown
+from mlpcalc.core.text import TooLong, read_text, shown
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import CHOICES, Settings
 
 CONFIG_NAMES = ("mlpcalc.toml", "pyproject.toml")
+CONFIG_BYTES = 16 * 2**20  # a budget file past this is a mistake (/dev/zero), not budgets
 # Sizes: KB, MB, GB are powers of 1000; KiB, MiB, GiB powers of 1024 (Keras's summary prints
 # the latter as "MB": its table keeps Keras's text, everything else mlpcalc prints says MiB).
 SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
@@ -140,13 +141,16 @@ def check(budget: Budget) -> tuple[Model, list[Outcome]]:
 
 
 def _read(path: Path) -> str:
-    """A budget file's text: TOML is UTF-8, whatever the locale says."""
+    """A budget file's text: TOML is UTF-8, whatever the locale says; never an unbounded read."""
     try:
-        return path.read_bytes().decode("utf-8")
+        with path.open("rb") as file:
+            return read_text(file, CONFIG_BYTES)
     except OSError as error:
         raise BudgetError(f"{shown(path)}: cannot be read: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise BudgetError(f"{shown(path)}: not UTF-8 text (byte {error.start}), as TOML must be") from None
+    except TooLong as error:
+        raise BudgetError(f"{shown(path)}: {error}: not a budget file") from None
 
 
 def find_config(start: Path) -> Path | None:

@@ -10,7 +10,9 @@ import stat
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -351,3 +353,105 @@ def test_odd_settings_in_budget_files_are_usage_errors(tmp_path: Path, value: st
     result = run("check", "--config", str(config))
     assert result.exit_code == 2, result.exception
     assert "optimizer: expected one of" in result.stderr
+
+
+# -------------------------------------------------------------- streams and files that are not what they seem
+
+
+def _real(*args: str, stdin: object = subprocess.DEVNULL) -> tuple[int, str, str]:
+    """mlpcalc in a real process, through a shell so that streams can be closed."""
+    command = " ".join(
+        f"'{arg}'" if i < 3 else arg for i, arg in enumerate((sys.executable, "-m", "mlpcalc", *args))
+    )
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False, stdin=stdin)
+    return result.returncode, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["summary", "'3->2'", ">&-"], 0),
+        (["check", "'3->2'", "--max-params", "1", ">&-"], 1),  # the verdict is kept
+        (["summary", "'3->2'", "2>&-"], 0),
+        (["summary", "'3->'", "2>&-"], 2),
+        (["summary", "-", "<&-"], 2),
+    ],
+)
+def test_closed_streams_are_quiet_with_the_right_code(args: list[str], code: int) -> None:
+    returncode, _, stderr = _real(*args)
+    assert returncode == code
+    assert "Traceback" not in stderr and "internal error" not in stderr
+
+
+def test_closed_stdin_says_so() -> None:
+    returncode, stdout, stderr = _real("summary", "-", "<&-")
+    assert returncode == 2 and stdout == ""
+    assert "stdin is closed" in stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["summary", "@/dev/zero"], ["check", "--config", "/dev/zero"], ["summary", "-", "</dev/zero"]]
+)
+def test_unbounded_inputs_are_refused_quickly(args: list[str]) -> None:
+    started = time.monotonic()
+    returncode, _, stderr = _real(*args)
+    assert returncode == 2
+    assert "longer than" in stderr
+    assert time.monotonic() - started < 5
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "model.spec").write_bytes("\ufeff784->512->10 relu\r\n".encode())
+    result = run("summary", f"@{tmp_path / 'model.spec'}", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["total_params"] == 784 * 512 + 512 + 512 * 10 + 10
+    (tmp_path / "mlpcalc.toml").write_bytes('\ufeff[models.m]\nspec = "3->2"\nparams = 8\n'.encode())
+    assert run("check", "--config", str(tmp_path / "mlpcalc.toml")).exit_code == 0
+
+
+def _long_header_npy(path: Path) -> None:
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }" + " " * 20_000 + "\n"
+    path.write_bytes(b"\x93NUMPY\x02\x00" + len(header).to_bytes(4, "little") + header.encode() + bytes(24))
+
+
+@pytest.mark.parametrize(
+    ("make", "option", "reason"),
+    [
+        (lambda p: p.write_bytes(b"PK not a zip at all"), "--weights", "it starts as a zip archive"),
+        (_long_header_npy, "--input", "header is longer than numpy reads safely"),
+        (lambda p: np.save(p, np.array([[1, None, 3]], dtype=object)), "--input", "holds Python objects"),
+        (
+            lambda p: np.savez(p, **{"dense/kernel": np.array([None] * 6).reshape(3, 2)}),
+            "--weights",
+            "objects",
+        ),
+    ],
+)
+def test_files_are_called_what_they_are(tmp_path: Path, make: Any, option: str, reason: str) -> None:
+    path = tmp_path / ("w.npz" if option == "--weights" else "x.npy")
+    make(path)
+    result = run("forward", "3->2", option, str(path))
+    assert result.exit_code == 2
+    assert reason in result.stderr
+    assert "pickled" not in result.stderr
+
+
+def test_a_huge_extra_member_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    # An archive whose unexpected member would take 2 GiB to load: refused from its directory.
+    path = tmp_path / "w.npz"
+    assert run("init", "3->2", "-o", str(path)).exit_code == 0
+    with (
+        zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("extra.npy", "w", force_zip64=True) as member,
+    ):
+        np.lib.format.write_array_header_2_0(
+            member, {"descr": "<f4", "fortran_order": False, "shape": (2**29,)}
+        )
+        zeros = bytes(2**24)
+        for _ in range(2**31 // len(zeros)):
+            member.write(zeros)
+    started = time.monotonic()
+    result = run("forward", "3->2", "--weights", str(path))
+    assert result.exit_code == 2
+    assert "unexpected extra: the model has no such variable" in result.stderr
+    assert time.monotonic() - started < 1

@@ -24,7 +24,7 @@ from typer.core import TyperCommand, TyperGroup
 from mlpcalc import __version__
 from mlpcalc.core.errors import ExitCode, MlpcalcError, SettingsError
 from mlpcalc.core.spec import MAX_SIZE
-from mlpcalc.core.text import shown
+from mlpcalc.core.text import TooLong, read_text, shown
 from mlpcalc.costs.settings import CHOICES, Settings
 from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
 from mlpcalc.render import FORMATS, STYLES
@@ -128,27 +128,40 @@ class SpecCommand(TyperCommand):
         return super().parse_args(ctx, [*before, "--", *positional, *rest])
 
 
+SPEC_BYTES = 2**20  # a spec file or stdin past this is not a spec (10,000 layers take ~250 KiB)
+
+
 def read_spec(ctx: typer.Context, value: str | None) -> str | None:
     """A spec as given, or read from stdin ("-") or from a file ("@path"), as UTF-8 text."""
     if value == "-":
         if ctx.meta.get(STDIN_TAKEN):
             raise typer.BadParameter("stdin holds one spec, read already: give this one as text or @FILE")
         ctx.meta[STDIN_TAKEN] = True
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
-        try:
-            return data.decode("utf-8").strip()
-        except UnicodeDecodeError:
-            raise typer.BadParameter("stdin is not UTF-8 text", param_hint="SPEC") from None
+        return _read_spec_from(None, "stdin")
     if value is not None and value.startswith("@"):
-        path = Path(value[1:])
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as error:
-            reason = getattr(error, "strerror", None) or error
-            raise typer.BadParameter(
-                f"cannot read the spec from {shown(path)}: {reason}", param_hint="SPEC"
-            ) from None
+        return _read_spec_from(Path(value[1:]), shown(value[1:]))
     return value
+
+
+def _read_spec_from(path: Path | None, where: str) -> str:
+    """The spec in the file at `path`, or on stdin (None), stripped; its problems as usage errors."""
+    try:
+        if path is not None:
+            with path.open("rb") as file:
+                return read_text(file, SPEC_BYTES).strip()
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None or stdin.closed:
+            raise typer.BadParameter("stdin is closed: give the spec as text or @FILE", param_hint="SPEC")
+        if stdin.isatty():  # a person at a terminal would wait in silence otherwise
+            sys.stderr.write("Reading the spec from stdin (end it with Ctrl-D)...\n")
+        return read_text(stdin, SPEC_BYTES).strip()
+    except UnicodeDecodeError:
+        raise typer.BadParameter(f"{where} is not UTF-8 text", param_hint="SPEC") from None
+    except TooLong as error:
+        raise typer.BadParameter(f"{where} is {error}: not a spec", param_hint="SPEC") from None
+    except OSError as error:
+        reason = error.strerror or error
+        raise typer.BadParameter(f"cannot read the spec from {where}: {reason}", param_hint="SPEC") from None
 
 
 SpecArg = Annotated[
@@ -237,6 +250,7 @@ class GuardedStdout:
         # Python flushes stdout again at exit; point it at /dev/null so that flush is quiet.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+        self._stream = ClosedStream()
         if isinstance(error, BrokenPipeError):
             raise SystemExit(self.closed_pipe_exit)
         sys.stderr.write(f"Error: cannot write the output: {error.strerror or error}\n")
@@ -315,12 +329,41 @@ def _end_on(signum: int, frame: object) -> NoReturn:
     raise SystemExit(128 + signum)
 
 
+class ClosedStream:
+    """What a stream the shell closed (`>&-`) becomes: writing to it is like writing to a pipe
+    whose reader left, quiet, and the command keeps its exit code."""
+
+    closed = True
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError("the stream is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _guard_standard_streams() -> None:
+    """Closed stdin, stdout or stderr (`<&-`, `>&-`, `2>&-`): their descriptors get /dev/null,
+    so that no file mlpcalc opens takes their number; stderr's messages go nowhere, quietly."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115  # for the whole process
+    sys.stdout = GuardedStdout(sys.stdout if sys.stdout is not None else ClosedStream())
+
+
 def main() -> NoReturn:
     """Console-script entry point."""
     for name in ENDING_SIGNALS:
         if hasattr(signal, name):  # not every platform has every one
             signal.signal(getattr(signal, name), _end_on)
-    sys.stdout = GuardedStdout(sys.stdout)
+    _guard_standard_streams()
     try:
         app()
     except KeyboardInterrupt:  # before or after a command's own handler

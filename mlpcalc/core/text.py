@@ -3,6 +3,8 @@ workflow command raw in a terminal or a CI log."""
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 
 def shown(value: object) -> str:
     """`value` as text, quoted and escaped (as Python's repr does) when printing it raw could
@@ -32,3 +34,17 @@ def binary_size(size: int) -> str:
         if abs(value) < 1024 or unit == BINARY_UNITS[-1]:
             return f"{value:,.2f} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+class TooLong(ValueError):
+    """A text input past its limit: read no further."""
+
+
+def read_text(file: BinaryIO, limit: int) -> str:
+    """At most `limit` bytes of UTF-8 text from `file` (a spec, a budget file): never an
+    unbounded read (/dev/zero), a byte-order mark (as Notepad writes) dropped. TooLong past
+    `limit`; UnicodeDecodeError for other encodings."""
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise TooLong(f"longer than {binary_size(limit)}")
+    return data.decode("utf-8-sig")

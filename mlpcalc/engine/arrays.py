@@ -11,9 +11,12 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,10 +26,12 @@ from mlpcalc.core.model import Model
 from mlpcalc.core.text import shown
 
 ZIP_MAGIC, NPY_MAGIC, PICKLE_MAGIC = b"PK", b"\x93NUMPY", b"\x80"  # PK: any zip, empty ones too
+HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+Header = tuple[tuple[int, ...], np.dtype[Any]]  # an array's shape and dtype, read before its data
 
 
 def file_kind(path: Path, wanted: str) -> str:
-    """'npz', 'npy' or 'pickle', by the first bytes; a FileError if `path` is no such file."""
+    """'npz' or 'npy', by the first bytes; a FileError naming what `path` is otherwise."""
     if not path.exists():
         raise FileError(f"{shown(path)}: no such file")
     if path.is_dir():
@@ -38,6 +43,11 @@ def file_kind(path: Path, wanted: str) -> str:
     if not head:
         raise FileError(f"{shown(path)}: the file is empty")
     if head.startswith(ZIP_MAGIC):
+        if not zipfile.is_zipfile(path):
+            raise FileError(
+                f"{shown(path)}: a damaged or truncated .npz archive (it starts as a zip archive, "
+                "but its directory is missing: it is not a whole zip)"
+            )
         return "npz"
     if head.startswith(NPY_MAGIC):
         return "npy"
@@ -46,19 +56,51 @@ def file_kind(path: Path, wanted: str) -> str:
     raise FileError(f"{shown(path)}: is not {wanted} (it does not start as one)")
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of a `.npz` archive, or a FileError with a one-line reason. Never unpickles."""
+def _header(file: IO[bytes], where: str) -> Header:
+    """The shape and dtype in a .npy header (no data read); a FileError saying what is wrong."""
+    try:
+        version = np.lib.format.read_magic(file)
+        if version not in HEADER_READERS:
+            raise FileError(
+                f"{where}: a .npy of format {version[0]}.{version[1]}, which holds no plain numbers"
+            )
+        shape, _fortran_order, dtype = HEADER_READERS[version](file)
+    except ValueError as error:
+        if "max_header_size" in str(error):
+            raise FileError(
+                f"{where}: its .npy header is longer than numpy reads safely (10,000 bytes): not an array "
+                "mlpcalc wrote or will read"
+            ) from None
+        raise FileError(f"{where}: a damaged .npy header ({error})") from None
+    if dtype.hasobject:
+        raise FileError(f"{where}: holds Python objects (dtype {dtype}), which mlpcalc never loads")
+    return tuple(shape), dtype
+
+
+def npz_headers(path: Path) -> dict[str, Header]:
+    """Each array's name, shape and dtype in a `.npz` archive, from the zip directory and the
+    arrays' headers alone: nothing is loaded, however large (or compressed) a member is."""
     wanted = "an .npz archive of weights"
     if file_kind(path, wanted) == "npy":
         raise FileError(f"{shown(path)}: holds a single array (.npy), not {wanted}")
+    headers: dict[str, Header] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                name = member.filename.removesuffix(".npy")
+                with archive.open(member) as file:
+                    headers[name] = _header(file, f"{shown(path)}: {shown(name)}")
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as error:
+        raise FileError(f"{shown(path)}: a damaged or truncated .npz archive ({error})") from None
+    return headers
+
+
+def npz_arrays(path: Path, names: Iterable[str]) -> dict[str, np.ndarray]:
+    """The arrays `names` of a `.npz` archive (whose headers npz_headers checked). Never unpickles."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except ValueError as error:
-        if "pickle" in str(error):
-            raise FileError(f"{shown(path)}: holds pickled objects, which mlpcalc never loads") from None
-        raise FileError(f"{shown(path)}: a damaged archive: {error}") from None
-    except Exception as error:  # zipfile's BadZipFile, EOFError, zlib and struct errors: all damage
+            return {name: archive[name] for name in names}
+    except Exception as error:  # zipfile, zlib, struct and numpy's errors: all damage found late
         raise FileError(
             f"{shown(path)}: a damaged or truncated .npz archive ({type(error).__name__})"
         ) from None
@@ -69,22 +111,22 @@ def read_input(path: Path, model: Model) -> np.memmap:
     wanted = "a .npy array of inputs"
     if file_kind(path, wanted) == "npz":
         raise FileError(f"{shown(path)}: an .npz archive, where {wanted} is expected")
+    with path.open("rb") as file:
+        shape, dtype = _header(file, shown(path))
+    features = model.spec.input_shape
+    if len(shape) == 1 + len(features) and shape[0] == 0:
+        raise FileError(f"{shown(path)}: holds no rows, shape {shape}")
+    if len(shape) != 1 + len(features) or tuple(shape[1:]) != features:
+        expected = "(N, " + ", ".join(map(str, features)) + ")"
+        raise FileError(f"{shown(path)}: the model takes inputs of shape {expected}, received {shape}")
+    if dtype.kind not in "fiub":
+        raise FileError(f"{shown(path)}: expected numbers, received dtype {dtype}")
     try:
         array: np.memmap = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as error:
-        if "pickle" in str(error):
-            raise FileError(f"{shown(path)}: holds pickled objects, which mlpcalc never loads") from None
         raise FileError(f"{shown(path)}: truncated or damaged: {error}") from None
     except (OSError, EOFError) as error:
         raise FileError(f"{shown(path)}: cannot be read as .npy: {error}") from None
-    features = model.spec.input_shape
-    if array.ndim == 1 + len(features) and array.shape[0] == 0:
-        raise FileError(f"{shown(path)}: holds no rows, shape {array.shape}")
-    if array.ndim != 1 + len(features) or tuple(array.shape[1:]) != features:
-        expected = "(N, " + ", ".join(map(str, features)) + ")"
-        raise FileError(f"{shown(path)}: the model takes inputs of shape {expected}, received {array.shape}")
-    if array.dtype.kind not in "fiub":
-        raise FileError(f"{shown(path)}: expected numbers, received dtype {array.dtype}")
     return array
 
 

@@ -7,6 +7,7 @@ the layout of Keras's `layer.get_weights()`, so the same arrays load into Keras.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from numpy.typing import NDArray
 from mlpcalc.core.errors import FileError, WeightsError
 from mlpcalc.core.model import Model
 from mlpcalc.core.text import shown
-from mlpcalc.engine.arrays import output_target, read_npz, written_atomically
+from mlpcalc.engine.arrays import npz_arrays, npz_headers, output_target, written_atomically
 from mlpcalc.engine.initializers import CONSTANT_STARTS, INITIALIZERS
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
 
@@ -51,34 +52,40 @@ def save_weights(path: Path, weights: Weights, force: bool = False) -> None:
 
 
 def load_weights(path: Path, model: Model) -> Weights:
-    """Read `path` and check it against `model`: every problem is reported at once."""
+    """Read `path` and check it against `model`: every problem is reported at once, from the
+    archive's directory and headers, before any array is loaded."""
     try:
-        arrays = read_npz(path)
+        headers = npz_headers(path)
     except FileError as error:
         raise WeightsError(str(error)) from None
     problems: list[str] = []
-    weights: Weights = {}
     expected = {variable.path: variable for variable in model.variables}
     for key, variable in expected.items():
         where = f"{key} (layer {variable.layer})"
-        if key not in arrays:
+        if key not in headers:
             problems.append(f"missing {where}: expected shape {variable.shape}")
             continue
-        array = arrays[key]
+        shape, dtype = headers[key]
         wrong = []
-        if array.shape != variable.shape:
-            wrong.append(f"expected shape {variable.shape}, received {array.shape}")
-        if array.dtype.type not in FLOAT_KINDS:
-            wrong.append(f"expected float16, float32 or float64, received {array.dtype}")
+        if shape != variable.shape:
+            wrong.append(f"expected shape {variable.shape}, received {shape}")
+        if dtype.type not in FLOAT_KINDS:
+            wrong.append(f"expected float16, float32 or float64, received {dtype}")
         if wrong:
             problems.append(f"{where}: " + "; ".join(wrong))
-        else:
-            weights[key] = array
     problems += [
-        f"unexpected {shown(key)}: the model has no such variable" for key in arrays if key not in expected
+        f"unexpected {shown(key)}: the model has no such variable" for key in headers if key not in expected
     ]
     if problems:
         listing = "\n".join(f"  {problem}" for problem in problems)
         count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
         raise WeightsError(f"{shown(path)} does not fit {model.spec} ({count}):\n{listing}")
-    return weights
+    try:
+        return npz_arrays(path, expected)
+    except FileError as error:
+        raise WeightsError(str(error)) from None
+
+
+def weights_file_bytes(path: Path) -> int:
+    """What loading the weights file at `path` will hold in memory: each array's bytes."""
+    return sum(math.prod(shape) * dtype.itemsize for shape, dtype in npz_headers(path).values())
