@@ -17,6 +17,7 @@ from mlpcalc.core.model import BuiltLayer, Model
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 
+EXACT_MATCHING = 4 * 10**6  # layers of A x layers of B that difflib matches exactly, in well under a second
 CHANGES = ("same", "changed", "added", "removed")  # what became of a layer of A in B
 TOTALS = ("params", "trainable_params", "macs", "flops", "params_bytes", "inference_bytes", "training_bytes")
 
@@ -63,15 +64,29 @@ def _pair(
     """Rows for two stretches of layers: matched on the first key, what is left on the next."""
     if not keys:
         return [Row(x, None) for x in a] + [Row(None, y) for y in b]
-    rows: list[Row] = []
     key, rest = keys[0], keys[1:]
-    matcher = difflib.SequenceMatcher(a=[key(x) for x in a], b=[key(y) for y in b], autojunk=False)
+    left, right = [key(x) for x in a], [key(y) for y in b]
+    # What both start and end with is matched at once: most diffs change a few layers.
+    start = next(
+        (i for i, (x, y) in enumerate(zip(left, right, strict=False)) if x != y), min(len(a), len(b))
+    )
+    most = min(len(a), len(b)) - start
+    end = next((i for i in range(most) if left[-1 - i] != right[-1 - i]), most)
+    rows = [Row(x, y) for x, y in zip(a[:start], b[:start], strict=True)]
+    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
+    # difflib's exact search is quadratic in repeated elements: past a few thousand layers it
+    # lets the commonest count as junk, a coarser but fast matching.
+    matcher = difflib.SequenceMatcher(
+        a=left[start : len(a) - end],
+        b=right[start : len(b) - end],
+        autojunk=len(middle_a) * len(middle_b) > EXACT_MATCHING,
+    )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            rows += [Row(x, y) for x, y in zip(a[i1:i2], b[j1:j2], strict=True)]
+            rows += [Row(x, y) for x, y in zip(middle_a[i1:i2], middle_b[j1:j2], strict=True)]
         else:
-            rows += _pair(a[i1:i2], b[j1:j2], rest)
-    return rows
+            rows += _pair(middle_a[i1:i2], middle_b[j1:j2], rest)
+    return rows + [Row(x, y) for x, y in zip(a[len(a) - end :], b[len(b) - end :], strict=True)]
 
 
 @dataclass(frozen=True)

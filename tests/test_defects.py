@@ -363,7 +363,9 @@ def _real(*args: str, stdin: object = subprocess.DEVNULL) -> tuple[int, str, str
     command = " ".join(
         f"'{arg}'" if i < 3 else arg for i, arg in enumerate((sys.executable, "-m", "mlpcalc", *args))
     )
-    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False, stdin=stdin)
+    result = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, check=False, stdin=stdin, timeout=120
+    )
     return result.returncode, result.stdout, result.stderr
 
 
@@ -392,12 +394,10 @@ def test_closed_stdin_says_so() -> None:
 @pytest.mark.parametrize(
     "args", [["summary", "@/dev/zero"], ["check", "--config", "/dev/zero"], ["summary", "-", "</dev/zero"]]
 )
-def test_unbounded_inputs_are_refused_quickly(args: list[str]) -> None:
-    started = time.monotonic()
-    returncode, _, stderr = _real(*args)
+def test_unbounded_inputs_are_refused(args: list[str]) -> None:
+    returncode, _, stderr = _real(*args)  # an unbounded read would never end (the run has a timeout)
     assert returncode == 2
     assert "longer than" in stderr
-    assert time.monotonic() - started < 5
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
@@ -450,8 +450,41 @@ def test_a_huge_extra_member_is_refused_before_it_is_read(tmp_path: Path) -> Non
         zeros = bytes(2**24)
         for _ in range(2**31 // len(zeros)):
             member.write(zeros)
-    started = time.monotonic()
-    result = run("forward", "3->2", "--weights", str(path))
-    assert result.exit_code == 2
-    assert "unexpected extra: the model has no such variable" in result.stderr
-    assert time.monotonic() - started < 1
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlpcalc", "forward", "3->2", "--weights", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _, status, usage = os.wait4(process.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 2
+    assert "unexpected extra: the model has no such variable" in process.stderr.read()  # type: ignore[union-attr]
+    assert usage.ru_maxrss < 200 * 1024  # KiB: the 2 GiB member was never loaded
+
+
+# ---------------------------------------------------------------- limits refuse at once (benchmarks/limits.py)
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("784" + "->10" * 20_000, "more than 10,000 layers"),
+        ("784->10*5000->10*5001", "more than 10,000 layers"),
+        ("x".join(["1"] * 40) + "->10", "at most 32 dimensions"),
+        ("x".join(["1000000000000000"] * 300) + "->10", "at most 32 dimensions"),
+        ("x".join(["1000000000000000"] * 3) + "->10", "values per sample"),
+    ],
+)
+@pytest.mark.parametrize("command", ["summary", "costs", "check", "diff", "forward"])
+def test_oversized_specs_are_refused(command: str, spec: str, reason: str) -> None:
+    args = {"check": ["--max-params", "1"], "diff": ["3->2"]}.get(command, [])
+    result = run(command, spec, *args)
+    assert result.exit_code == 2, result.exception
+    assert reason in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("rank", [1, 31, 32])
+def test_high_ranks_within_the_limit_run(rank: int) -> None:
+    spec = "x".join(["1"] * rank) + "->2"
+    result = run("forward", spec, "--json")
+    assert result.exit_code == 0, result.exception
+    assert json.loads(result.stdout)["output_shape"] == [4] + [1] * (rank - 1) + [2]

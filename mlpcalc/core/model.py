@@ -5,6 +5,7 @@ Nothing here allocates a weight: counts are Python integers, exact at any size.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -65,13 +66,13 @@ class BuiltLayer:
     def variables(self) -> tuple[Variable, ...]:
         return tuple(_placed(self.name, v) for v in self.layer.variables(self.input_shape))
 
-    @property
+    @cached_property
     def params(self) -> int:
-        return sum(v.count for v in self.variables)
+        return sum(v.count for v in self.layer.variables(self.input_shape))
 
-    @property
+    @cached_property
     def trainable_params(self) -> int:
-        return sum(v.count for v in self.variables if v.trainable)
+        return sum(v.count for v in self.layer.variables(self.input_shape) if v.trainable)
 
     @property
     def non_trainable_params(self) -> int:
@@ -170,6 +171,7 @@ class Model:
         return self.total_params * DTYPE_BYTES[DEFAULT_DTYPE]
 
 
+@functools.cache
 def _snake_case(class_name: str) -> str:
     """Keras's automatic name prefix: BatchNormalization -> batch_normalization."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()

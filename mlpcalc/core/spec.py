@@ -37,6 +37,8 @@ from mlpcalc.core.layers import NAMED_LAYERS, ActivationLayer, Dense, Dropout, L
 
 MAX_SIZE = 10**15  # largest units / input dim / repeat count a spec may give
 MAX_LAYERS = 10_000  # beyond this a spec is a mistake, its table unreadable and slow to draw
+MAX_RANK = 32  # input dimensions (batch aside): numpy holds 64 at most, and no MLP needs more
+MAX_VALUES = MAX_SIZE**2  # values in one sample's input: every figure stays a number JSON and floats hold
 LAYER_WORDS = [*NAMED_LAYERS, "dropout", *KINDS]
 EXAMPLE = "784->512->10 relu"
 
@@ -105,19 +107,44 @@ def _is_space(char: str) -> bool:
     return char in " \t\r\n" or unicodedata.category(char) == "Zs"
 
 
+class Tokens:
+    """The tokens of `source`, with their spans, cut only as far as the parser reads: a spec
+    that goes wrong early (a million layers, a million input dims) is refused at once. The
+    last token is always END."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[Token] = []
+        self.pos = 0
+        self.spaced = False
+
+    def __getitem__(self, index: int) -> Token:
+        items = self.items
+        if index < len(items):
+            return items[index]
+        while len(items) <= index and (not items or items[-1].kind is not Kind.END):
+            items.append(self._next())
+        return items[min(index, len(items) - 1)]
+
+    def _next(self) -> Token:
+        source = self.source
+        while self.pos < len(source) and _is_space(source[self.pos]):
+            self.pos, self.spaced = self.pos + 1, True
+        if self.pos >= len(source):
+            return Token(Kind.END, "", len(source), self.spaced)
+        kind, text = _next_token(source, self.pos, self.items)
+        token = Token(kind, text, self.pos, self.spaced)
+        self.pos, self.spaced = self.pos + len(text), False
+        return token
+
+
 def tokenize(source: str) -> list[Token]:
-    """Split `source` into tokens with their spans; the list always ends with END."""
-    tokens: list[Token] = []
-    pos, spaced = 0, False
-    while pos < len(source):
-        if _is_space(source[pos]):
-            pos, spaced = pos + 1, True
-            continue
-        kind, text = _next_token(source, pos, tokens)
-        tokens.append(Token(kind, text, pos, spaced))
-        pos, spaced = pos + len(text), False
-    tokens.append(Token(Kind.END, "", len(source), spaced))
-    return tokens
+    """Every token of `source` with its span; the list always ends with END."""
+    tokens = Tokens(source)
+    index = 0
+    while tokens[index].kind is not Kind.END:
+        index += 1
+    return tokens.items
 
 
 def _next_token(source: str, pos: int, tokens: list[Token]) -> tuple[Kind, str]:
@@ -174,7 +201,8 @@ class _Parser:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.tokens = tokenize(source)
+        self.tokens = Tokens(source)
+        self.layer_count = 0  # layers so far, repeats counted
         self.index = 0
         self.default_start = len(source)
 
@@ -234,8 +262,17 @@ class _Parser:
             raise SpecError("the spec is empty", self.source, 0, expected=f"a spec such as '{EXAMPLE}'")
         input_shape = [self.size("the input size")]
         while self.at(Kind.DIMSEP):
+            if len(input_shape) == MAX_RANK:
+                raise self.error(f"an input has at most {MAX_RANK} dimensions", self.advance())
             self.advance()
             input_shape.append(self.size("an input dimension"))
+        if (values := math.prod(input_shape)) > MAX_VALUES:
+            raise SpecError(
+                f"the input has {values:.3g} values per sample: at most {MAX_VALUES:.0e}",
+                self.source,
+                self.tokens[0].start,
+                self.token.start,
+            )
         if self.at(Kind.END):
             raise self.error(
                 "a model needs at least one layer after the input",
@@ -243,12 +280,12 @@ class _Parser:
                 expected=f"'->' and a layer, as in '{EXAMPLE}'",
             )
         self.expect(Kind.ARROW, "'->' after the input shape")
-        drafts: list[_DenseDraft | Layer] = [self.layer()]
+        drafts: list[_DenseDraft | Layer] = [self.counted(self.layer())]
         default: Activation | None = None
         while not self.at(Kind.END):
             if self.at(Kind.ARROW):
                 self.advance()
-                drafts.append(self.layer())
+                drafts.append(self.counted(self.layer()))
             elif self.at(Kind.NAME) and self.token.space_before:
                 self.default_start = self.token.start
                 default = self.activation(self.advance(), role="default activation")
@@ -265,6 +302,16 @@ class _Parser:
                     self.token,
                 )
         return Spec(tuple(input_shape), self.resolve(drafts, default))
+
+    def counted(self, draft: _DenseDraft | Layer) -> _DenseDraft | Layer:
+        """`draft`, once it is known that the layers so far are not too many (refused at once)."""
+        self.layer_count += draft.repeat if isinstance(draft, _DenseDraft) else 1
+        if self.layer_count > MAX_LAYERS:
+            raise self.error(
+                f"the spec has more than {MAX_LAYERS:,} layers: at most {MAX_LAYERS:,}",
+                self.tokens[self.index - 1],
+            )
+        return draft
 
     def layer(self) -> _DenseDraft | Layer:
         token = self.token

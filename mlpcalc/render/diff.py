@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mlpcalc.core.model import BuiltLayer
 from mlpcalc.core.text import binary_size
 from mlpcalc.diff import Diff
@@ -47,16 +49,17 @@ def _either(a: str | None, b: str | None) -> str:
     return a if a == b else f"{a} -> {b}"
 
 
+CELLS: dict[str, Callable[[BuiltLayer, int], str]] = {
+    "layer": lambda layer, samples: f"{layer.name} ({layer.keras_class})",
+    "spec": lambda layer, samples: str(layer.layer),
+    "output": lambda layer, samples: shape_text(layer.output_shape),
+    "params": lambda layer, samples: f"{layer.params:,}",
+    "macs": lambda layer, samples: f"{layer.macs * samples:,}",
+}
+
+
 def _cell(layer: BuiltLayer | None, field: str, samples: int) -> str | None:
-    if layer is None:
-        return None
-    return {
-        "layer": f"{layer.name} ({layer.keras_class})",
-        "spec": str(layer.layer),
-        "output": shape_text(layer.output_shape),
-        "params": f"{layer.params:,}",
-        "macs": f"{layer.macs * samples:,}",
-    }[field]
+    return None if layer is None else CELLS[field](layer, samples)
 
 
 def _settings_text(diff: Diff) -> str:
