@@ -460,7 +460,7 @@ def test_a_huge_extra_member_is_refused_before_it_is_read(tmp_path: Path) -> Non
     assert usage.ru_maxrss < 200 * 1024  # KiB: the 2 GiB member was never loaded
 
 
-# ---------------------------------------------------------------- limits refuse at once (benchmarks/limits.py)
+# -------------------------------------------------------------- limits refuse at once (benchmarks/limits.py)
 
 
 @pytest.mark.parametrize(
