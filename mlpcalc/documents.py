@@ -245,6 +245,7 @@ def forward_document(run: Run) -> dict[str, Any]:
         "input_path": run.input_path,
         "output_path": run.output_path,
         "chunk": run.chunk,
+        "estimated_peak_bytes": run.estimated_peak_bytes,
         "timing": {
             "init_seconds": run.init_seconds,
             "forward_seconds": run.forward_seconds,

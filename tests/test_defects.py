@@ -488,3 +488,12 @@ def test_high_ranks_within_the_limit_run(rank: int) -> None:
     result = run("forward", spec, "--json")
     assert result.exit_code == 0, result.exception
     assert json.loads(result.stdout)["output_shape"] == [4] + [1] * (rank - 1) + [2]
+
+
+def test_forward_states_its_estimated_peak() -> None:
+    small = json.loads(run("forward", "3->2", "--json").stdout)["estimated_peak_bytes"]
+    big = json.loads(run("forward", "784->4096->10", "--batch", "5000", "--json").stdout)[
+        "estimated_peak_bytes"
+    ]
+    # The larger run adds at least its float32 weights and a buffer of 5,000 rows of 4,096.
+    assert big - small >= 4 * (784 * 4096 + 4096 * 10) + 4 * 5000 * 4096

@@ -279,7 +279,7 @@ def test_refuses_what_memory_cannot_hold() -> None:
         "Error: not enough memory for a forward pass of 4 rows: "
         f"it needs {weights:.2f} TiB (weights {weights:.2f} TiB, "
     )
-    assert f", output {4 * 10 * 4} B) and " in result.stderr
+    assert f", output {4 * 10 * 4} B, " in result.stderr
 
 
 def test_refuses_an_output_too_big_for_memory() -> None:

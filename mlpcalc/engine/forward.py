@@ -35,7 +35,11 @@ from mlpcalc.engine.weights import Weights
 
 CHUNK_BYTES = 64 * 2**20  # default size of each activation buffer
 BLOCK_ELEMENTS = 2**18  # elementwise work goes a block at a time: temporaries of a few MiB
-TEMPORARY_BYTES = 16 * BLOCK_ELEMENTS * 8  # the most a block's temporaries take (float64 in gelu)
+STATS_TEMPORARY = 12  # bytes per element while a block's statistics are gathered (float64 squares, masks)
+# A product runs on at most this many rows at a time: OpenBLAS's workspace for a tall product
+# grows with its rows (42 MiB for 65,536 x 256 by 10), for 4,096 it stays near 8 MiB.
+PRODUCT_ROWS = 4096
+BLAS_BUFFER = 8 * 2**20  # the most OpenBLAS then touches of its own buffers (measured)
 
 Array = NDArray[np.floating]
 
@@ -119,15 +123,85 @@ class Plan:
     def weights_bytes(self) -> int:
         return self.model.total_params * self.compute_dtype.itemsize
 
-    def bytes_needed(self, output_in_memory: bool) -> dict[str, int]:
-        """The memory the pass will hold at its peak, by part (the input is read a chunk at a time)."""
-        needed = {
+    def touched_buffer_bytes(self) -> int:
+        """What the two buffers hold once written: each as wide as the widest layer written
+        into it (pages never written take no memory)."""
+        widths, current = [self.model.spec.input_shape[-1], 0], 0
+        for layer in self.model.layers:
+            if isinstance(layer.layer, Dense):  # writes into the other buffer
+                current = 1 - current
+                widths[current] = max(widths[current], layer.layer.units)
+        return sum(widths) * self.chunk * self.positions * self.compute_dtype.itemsize
+
+    def temporary_bytes(self) -> int:
+        """The most the elementwise work holds at once besides the buffers: a block's temporaries."""
+        itemsize = self.compute_dtype.itemsize
+        per_element = STATS_TEMPORARY  # the output's statistics, always gathered
+        for layer in self.model.layers:
+            if isinstance(layer.layer, Dense | ActivationLayer):
+                if layer.layer.activation.name not in functions.WITHOUT_TEMPORARIES:
+                    per_element = max(
+                        per_element, functions.temporary_bytes(layer.layer.activation, itemsize)
+                    )
+            elif isinstance(layer.layer, LayerNormalization):
+                per_element = max(per_element, itemsize)
+        elements = self.chunk * self.positions * self.widest
+        return per_element * min(elements, max(BLOCK_ELEMENTS, self.widest))
+
+    def blas_bytes(self) -> int:
+        """What OpenBLAS touches of its own buffer: the panels of a product it packs, up to its
+        size (measured: 1 to 2.5 MiB for a 784 x 512 kernel on 4 rows, 8 MiB for large ones)."""
+        itemsize, vectors = self.compute_dtype.itemsize, min(PRODUCT_ROWS, self.chunk * self.positions)
+        panels = [
+            (vectors + layer.layer.units) * layer.input_shape[-1] * itemsize
+            for layer in self.model.layers
+            if isinstance(layer.layer, Dense)
+        ]
+        return min(BLAS_BUFFER, max(panels, default=0))
+
+    def bytes_needed(
+        self, source: WeightsSource, output_in_memory: bool = True, input_itemsize: int = 4
+    ) -> dict[str, int]:
+        """The memory the run will add at its peak, by part: the largest of producing the
+        weights, casting them to the compute dtype, and the pass itself (buffers, the output,
+        a chunk of input, temporaries, BLAS's workspace)."""
+        cast = 0 if source.same_dtype else max(source.total, self.weights_bytes) - self.weights_bytes
+        cast += 0 if source.same_dtype else source.largest
+        output_rows = self.rows if output_in_memory else self.chunk
+        # A chunk's input is freed once copied in, before the layers' temporaries are made.
+        chunk_input = self.chunk * math.prod(self.model.spec.input_shape) * input_itemsize
+        the_pass = {
             "weights": self.weights_bytes,
-            "buffers": 2 * self.buffer_bytes + TEMPORARY_BYTES,
+            "buffers": self.touched_buffer_bytes() + self.blas_bytes(),
+            "output": output_rows * math.prod(self.model.output_features) * self.dtype.itemsize,
+            "input or temporaries": max(chunk_input, self.temporary_bytes()),
         }
-        if output_in_memory:
-            needed["output"] = self.rows * math.prod(self.model.output_features) * self.dtype.itemsize
-        return needed
+        phases = [
+            {"weights": source.total + source.transient},
+            {"weights": self.weights_bytes + cast},
+            the_pass,
+        ]
+        return max(phases, key=lambda parts: sum(parts.values()))
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    """The weights as they arrive (drawn, or read from a file), before their cast to the
+    compute dtype: what the memory estimate needs to know of them."""
+
+    total: int  # bytes of every array
+    largest: int  # bytes of the largest array, in the compute dtype
+    same_dtype: bool  # already in the compute dtype: the cast copies nothing
+    transient: int = 0  # what producing them holds besides (an initializer's temporaries)
+
+
+def resident_bytes() -> int:
+    """The process's resident memory now (Linux), or 0 if unknown."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def plan(model: Model, rows: int, dtype: type[np.floating] = np.float32, chunk: int | None = None) -> Plan:
@@ -210,7 +284,8 @@ def _dense(step: _Step, x: Array, spare: Array) -> Array:
     assert isinstance(layer, Dense)
     kernel = step.arrays[0]
     out = spare[: x.shape[0] * kernel.shape[1]].reshape(x.shape[0], kernel.shape[1])
-    np.matmul(x, kernel, out=out)
+    for start in range(0, x.shape[0], PRODUCT_ROWS):  # OpenBLAS's workspace grows with the rows
+        np.matmul(x[start : start + PRODUCT_ROWS], kernel, out=out[start : start + PRODUCT_ROWS])
     if layer.use_bias:
         out += step.arrays[1]
     _activate(layer, out)
@@ -291,6 +366,7 @@ def forward(
             vectors = (stop - start) * the_plan.positions
             x = current[: vectors * first].reshape(vectors, first)
             np.copyto(x, np.reshape(block, (vectors, first)), casting="unsafe")
+            del block  # a drawn chunk is freed now, not when the next one is drawn beside it
             for index, step in enumerate(steps):
                 output = RUNS[type(step.layer)](step, x, spare)
                 if np.may_share_memory(output, spare):  # a Dense wrote into the spare buffer: swap

@@ -135,3 +135,24 @@ WITHOUT_TEMPORARIES = {"relu", "linear", "tanh"}
 def apply(activation: Activation, x: Array) -> Array:
     """Apply `activation` to `x` (in place where possible), with its Keras arguments."""
     return FUNCTIONS[activation.name](x, **activation.arguments)
+
+
+# What the elementwise work holds besides its array, per element of a block, as (times the
+# compute dtype's size, plus bytes): the memory estimate adds the largest (benchmarks/memory.py
+# checks the estimate against measured peaks). gelu's exact form works in float64.
+TEMPORARIES: dict[str, tuple[int, int]] = {
+    "relu": (0, 0), "linear": (0, 0), "tanh": (0, 0), "softmax": (1, 0), "leaky_relu": (0, 1),
+    "sigmoid": (3, 1), "softplus": (2, 0), "silu": (4, 1), "swish": (4, 1), "elu": (3, 1), "selu": (3, 1),
+    "gelu": (1, 48),
+}  # fmt: skip
+GELU_TANH_TEMPORARIES = (3, 0)
+
+
+def temporary_bytes(activation: Activation, itemsize: int) -> int:
+    """Bytes of temporaries per element while `activation` runs on a block."""
+    times, extra = (
+        GELU_TANH_TEMPORARIES
+        if activation.name == "gelu" and activation.argument
+        else TEMPORARIES[activation.name]
+    )
+    return times * itemsize + extra

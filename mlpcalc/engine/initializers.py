@@ -73,3 +73,7 @@ INITIALIZERS: dict[str, Initializer] = {
 
 # The other variables start as Keras starts them, whatever the kernel initializer.
 CONSTANT_STARTS = {"bias": 0.0, "beta": 0.0, "moving_mean": 0.0, "gamma": 1.0, "moving_variance": 1.0}
+
+# What drawing the largest kernel holds besides it, per element (bytes, measured by
+# benchmarks/memory.py): a truncated normal's mask and |x|; orthogonal's float64 QR.
+TEMPORARIES = {"glorot_normal": 6, "he_normal": 6, "lecun_normal": 6, "orthogonal": 36}

@@ -14,9 +14,11 @@ from numpy.typing import NDArray
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.model import Model
 from mlpcalc.engine import arrays
-from mlpcalc.engine.forward import Plan, Stats, check_memory, forward, plan
+from mlpcalc.engine.arrays import npz_headers
+from mlpcalc.engine.forward import Plan, Stats, WeightsSource, check_memory, forward, plan, resident_bytes
+from mlpcalc.engine.initializers import TEMPORARIES as INIT_TEMPORARIES
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
-from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
+from mlpcalc.engine.weights import generators, in_dtype, init_weights, load_weights, save_weights
 
 DEFAULT_ROWS = 4
 
@@ -38,6 +40,7 @@ class Run:
     forward_seconds: float
     output_stats: Stats
     layer_stats: list[Stats] | None
+    estimated_peak_bytes: int  # the process's resident memory at its peak, as estimated before the run
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -100,12 +103,17 @@ def run_forward(
     inputs = arrays.read_input(input_path, model) if input_path is not None else None
     rows = len(inputs) if inputs is not None else rows or DEFAULT_ROWS
     the_plan = plan(model, rows, getattr(np, dtype), chunk)
-    check_memory(
-        the_plan.bytes_needed(output_in_memory=output_path is None), f"a forward pass of {_rows(rows)}"
+    needed = the_plan.bytes_needed(
+        weights_source(model, weights_path, init, the_plan.compute_dtype),
+        output_in_memory=output_path is None,
+        input_itemsize=inputs.dtype.itemsize if inputs is not None else np.dtype(np.float32).itemsize,
     )
+    estimated_peak = resident_bytes() + sum(needed.values())
+    check_memory(needed, f"a forward pass of {_rows(rows)}")
     weights_rng, input_rng = generators(seed)
     started = time.perf_counter()
-    weights = load_weights(weights_path, model) if weights_path else init_weights(model, weights_rng, init)
+    arrived = load_weights(weights_path, model) if weights_path else init_weights(model, weights_rng, init)
+    weights = in_dtype(arrived, the_plan.compute_dtype)  # empties `arrived` as it goes
     initialised = time.perf_counter()
     layer_stats = [Stats() for _ in model.layers] if stats else None
     output_stats = layer_stats[-1] if layer_stats else Stats()
@@ -142,6 +150,29 @@ def run_forward(
         forward_seconds=finished - initialised,
         output_stats=output_stats,
         layer_stats=layer_stats,
+        estimated_peak_bytes=estimated_peak,
+    )
+
+
+def weights_source(
+    model: Model, weights_path: Path | None, init: str, dtype: np.dtype[np.floating]
+) -> WeightsSource:
+    """What the weights take as they arrive: a file's arrays (from its headers), or float32
+    draws and the initializer's temporaries."""
+    if weights_path is not None:
+        headers = npz_headers(weights_path).values()
+        sizes = [math.prod(shape) * array_dtype.itemsize for shape, array_dtype in headers]
+        largest = max((math.prod(shape) for shape, _ in headers), default=0) * dtype.itemsize
+        same = all(array_dtype == dtype for _, array_dtype in headers)
+        return WeightsSource(sum(sizes), largest, same)
+    counts = [variable.count for variable in model.variables]
+    kernel = max((v.count for v in model.variables if v.name == "kernel"), default=0)
+    drawn = np.dtype(np.float32)
+    return WeightsSource(
+        sum(counts) * drawn.itemsize,
+        max(counts, default=0) * dtype.itemsize,
+        same_dtype=dtype == drawn,
+        transient=kernel * INIT_TEMPORARIES.get(init, 0),
     )
 
 

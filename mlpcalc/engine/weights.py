@@ -89,3 +89,12 @@ def load_weights(path: Path, model: Model) -> Weights:
 def weights_file_bytes(path: Path) -> int:
     """What loading the weights file at `path` will hold in memory: each array's bytes."""
     return sum(math.prod(shape) * dtype.itemsize for shape, dtype in npz_headers(path).values())
+
+
+def in_dtype(weights: Weights, dtype: np.dtype[np.floating]) -> Weights:
+    """`weights` cast to `dtype`, each contiguous; the given dict is emptied as it goes, so
+    that each source array is freed once cast and memory never holds two copies of all."""
+    cast: Weights = {}
+    for key in list(weights):
+        cast[key] = np.ascontiguousarray(weights.pop(key), dtype=dtype)
+    return cast
