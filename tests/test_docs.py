@@ -2,11 +2,11 @@
 option. The documentation is README.md, CONTRIBUTING.md and every docs/*.md; each file's examples run in a
 folder of their own, in order, so each file can be followed on its own.
 
-In a ```console block every `$ ` line runs, in one of four forms: `mlpcalc ...`, `NAME=VALUE mlpcalc ...` (an
-environment variable for that command), `echo "TEXT" | mlpcalc ...` and `echo "TEXT" > FILE`; the lines under
-it, up to the next `$ `, are what it prints (stdout, then stderr); a command shown without output is checked by
-its exit code alone. A ```toml block whose first line is `# NAME` is written to that file's folder as NAME
-before its examples run. Every ```pycon block is a doctest."""
+In a ```console block every `$ ` line runs, in one of four forms: `mlpcalc ...`, `NAME=VALUE mlpcalc ...`
+(an environment variable for that command), `echo "TEXT" | mlpcalc ...` and `echo "TEXT" > FILE`; the lines
+under it, up to the next `$ `, are what it prints (stdout, then stderr); a command shown without output is
+checked by its exit code alone. A ```toml block whose first line is `# NAME` is written to that file's folder
+as NAME before its examples run. Every ```pycon block is a doctest."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer.core import TyperCommand, TyperGroup
 from typer.testing import CliRunner
 
 from mlpcalc.cli import app
@@ -29,8 +30,9 @@ DOCUMENTS = {
 }
 README = DOCUMENTS["README.md"]
 
-# What the examples run in, whatever the shell running the tests has: an 80-column terminal, no GitHub Actions
-# (which adds annotations to `check`), no colour settings. An example sets a variable with `NAME=VALUE mlpcalc`.
+# What the examples run in, whatever the shell running the tests has: an 80-column terminal, no GitHub
+# Actions (which adds annotations to `check`), no colour settings. An example sets a variable with
+# `NAME=VALUE mlpcalc ...`.
 ENVIRONMENT: dict[str, str | None] = {
     "COLUMNS": "80",
     "GITHUB_ACTIONS": None,
@@ -169,7 +171,7 @@ def test_example_runs_and_prints_what_the_documentation_shows(
         assert shown == output if "…" not in output else matches(shown, output), shown
 
 
-def _options(command: typer.main.TyperCommand | typer.main.TyperGroup) -> list[tuple[str, ...]]:
+def _options(command: TyperCommand | TyperGroup) -> list[tuple[str, ...]]:
     """Each option's names (--output, -o); --help aside."""
     return [
         tuple(param.opts)
@@ -181,10 +183,12 @@ def _options(command: typer.main.TyperCommand | typer.main.TyperGroup) -> list[t
 def test_every_command_and_option_has_an_example() -> None:
     """Somewhere in the documentation, every command and every option of it is in an example that runs."""
     group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
     lines = [argv for example in EXAMPLES if (argv := example.mlpcalc) is not None]
     for option in _options(group):
         assert any(set(option) & set(argv[1 : _command_index(argv, group)]) for argv in lines), option
-    for name, command in group.commands.items():  # type: ignore[attr-defined]
+    for name, command in group.commands.items():
+        assert isinstance(command, TyperCommand | TyperGroup)
         mine = [argv for argv in lines if (i := _command_index(argv, group)) < len(argv) and argv[i] == name]
         assert mine, name
         for option in _options(command):
@@ -193,7 +197,7 @@ def test_every_command_and_option_has_an_example() -> None:
             )
 
 
-def _command_index(argv: list[str], group: typer.main.TyperGroup) -> int:
+def _command_index(argv: list[str], group: TyperGroup) -> int:
     """Where the command's name is in `mlpcalc [global options] COMMAND ...` (len(argv) when none)."""
     return next((i for i, word in enumerate(argv) if word in group.commands), len(argv))
 
