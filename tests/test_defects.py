@@ -9,6 +9,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -497,3 +498,76 @@ def test_forward_states_its_estimated_peak() -> None:
     ]
     # The larger run adds at least its float32 weights and a buffer of 5,000 rows of 4,096.
     assert big - small >= 4 * (784 * 4096 + 4096 * 10) + 4 * 5000 * 4096
+
+
+# ---------------------------------------------------------------- what the machine refuses is a usage error
+
+
+@pytest.fixture
+def as_nobody(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A folder, and a context in which this process checks files as the user nobody would
+    (its effective uid), as root could not: a read-only folder is read-only to nobody."""
+    import contextlib
+
+    import mlpcalc.budgets
+    import mlpcalc.cli.progress
+    import mlpcalc.engine.run
+    import mlpcalc.render.check
+    import mlpcalc.render.forward  # noqa: F401  # imported now: nobody cannot read the sources
+
+    folder = Path(tempfile.mkdtemp(prefix="nobody-", dir="/tmp"))
+    os.chmod(folder, 0o777)
+
+    @contextlib.contextmanager
+    def switched() -> Any:
+        if os.geteuid() != 0:  # already not root: the checks hold as they are
+            yield
+            return
+        os.seteuid(65534)
+        try:
+            yield
+        finally:
+            os.seteuid(0)
+
+    yield folder, switched
+    subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+def test_refused_files_are_usage_errors_for_a_normal_user(as_nobody: Any) -> None:
+    folder, switched = as_nobody
+    (folder / "ro").mkdir(mode=0o555)
+    os.chmod(folder / "ro", 0o555)
+    assert run("init", "3->2", "-o", str(folder / "w.npz")).exit_code == 0
+    os.chmod(folder / "w.npz", 0o000)
+    (folder / "budgets.toml").write_text('[models.m]\nspec = "3->2"\nparams = 8\n')
+    os.chmod(folder / "budgets.toml", 0o000)
+    cases = [
+        (["init", "3->2", "-o", str(folder / "ro" / "w.npz")], "Permission denied"),
+        (["forward", "3->2", "-o", str(folder / "ro" / "y.npy")], "Permission denied"),
+        (["forward", "3->2", "--weights", str(folder / "w.npz")], "Permission denied"),
+        (["forward", "3->2", "--input", str(folder / "w.npz")], "Permission denied"),
+        (["summary", f"@{folder / 'w.npz'}"], "Permission denied"),
+        (["check", "--config", str(folder / "budgets.toml")], "Permission denied"),
+        (["init", "3->2", "-o", str(folder / ("a" * 300 + ".npz"))], "File name too long"),
+    ]
+    with switched():
+        results = [(run(*args), reason) for args, reason in cases]
+    for result, reason in results:
+        assert result.exit_code == 2, (result.exception, result.stderr)
+        assert reason in result.stderr
+    assert list((folder / "ro").iterdir()) == []
+
+
+def test_statistics_of_huge_values(tmp_path: Path) -> None:
+    # float64 inputs of 1e155: their squares overflow a float64 (it ended in exit 70, the output written).
+    np.save(tmp_path / "x.npy", np.full((4, 3), 1e155))
+    options = ("--input", str(tmp_path / "x.npy"), "--dtype", "float64", "-o", str(tmp_path / "y.npy"))
+    result = run("forward", "3->3", *options, "--json")
+    assert result.exit_code == 0, result.exception
+    stats = json.loads(result.stdout)["output_stats"]
+    scaled = np.load(tmp_path / "y.npy") / 1e155  # numpy's own statistics, away from the overflow
+    assert stats["mean"] == pytest.approx(scaled.mean() * 1e155, rel=1e-12)
+    assert stats["std"] == pytest.approx(scaled.std() * 1e155, rel=1e-9)
+    np.save(tmp_path / "edge.npy", np.array([[1.7e308, -1.7e308, 1e308]]))
+    edge = run("forward", "3->3:relu", "--input", str(tmp_path / "edge.npy"), "--dtype", "float64", "--stats")
+    assert edge.exit_code == 0, edge.exception

@@ -48,6 +48,13 @@ class Group(TyperGroup):
                 traceback.print_exc()
             sys.stderr.write(format_error(error))
             raise typer.Exit(ExitCode.USAGE) from None
+        except OSError as error:  # a file the machine refused (permissions, a full disk): not a bug
+            if error.filename is None or isinstance(error, BrokenPipeError):
+                raise
+            if ctx.meta.get(DEBUG):
+                traceback.print_exc()
+            sys.stderr.write(f"Error: {shown(error.filename)}: {error.strerror or error}\n")
+            raise typer.Exit(ExitCode.USAGE) from None
         except KeyboardInterrupt:
             raise typer.Exit(ExitCode.INTERRUPTED) from None
 

@@ -32,6 +32,13 @@ Header = tuple[tuple[int, ...], np.dtype[Any]]  # an array's shape and dtype, re
 
 def file_kind(path: Path, wanted: str) -> str:
     """'npz' or 'npy', by the first bytes; a FileError naming what `path` is otherwise."""
+    try:
+        return _file_kind(path, wanted)
+    except OSError as error:
+        raise FileError(f"{shown(path)}: cannot be read: {error.strerror or error}") from None
+
+
+def _file_kind(path: Path, wanted: str) -> str:
     if not path.exists():
         raise FileError(f"{shown(path)}: no such file")
     if path.is_dir():
@@ -111,8 +118,11 @@ def read_input(path: Path, model: Model) -> np.memmap:
     wanted = "a .npy array of inputs"
     if file_kind(path, wanted) == "npz":
         raise FileError(f"{shown(path)}: an .npz archive, where {wanted} is expected")
-    with path.open("rb") as file:
-        shape, dtype = _header(file, shown(path))
+    try:
+        with path.open("rb") as file:
+            shape, dtype = _header(file, shown(path))
+    except OSError as error:
+        raise FileError(f"{shown(path)}: cannot be read: {error.strerror or error}") from None
     features = model.spec.input_shape
     if len(shape) == 1 + len(features) and shape[0] == 0:
         raise FileError(f"{shown(path)}: holds no rows, shape {shape}")
@@ -173,7 +183,10 @@ def _new_file_beside(path: Path, size: int) -> Path:
     free = shutil.disk_usage(folder).free
     if size > free:
         raise FileError(f"cannot write {shown(path)}: it needs {size:,} bytes and {free:,} are free there")
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as error:
+        raise FileError(f"cannot write {shown(path)}: {error.strerror or error}") from None
     try:
         os.fchmod(handle, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
     finally:

@@ -46,11 +46,16 @@ Array = NDArray[np.floating]
 
 @dataclass
 class Stats:
-    """Running statistics of one layer's output over every chunk (float64 sums)."""
+    """Running statistics of one layer's output over every chunk (float64 sums).
+
+    Values past 1 in magnitude are summed as x * 2**-scale, with `scale` the binary exponent
+    of the largest seen: squares of values near float64's limit then never overflow, and the
+    scaling, by a power of two, is exact. Values within [-1, 1] are summed as they are."""
 
     count: int = 0
     total: float = 0.0
     squares: float = 0.0
+    scale: int = 0
     minimum: float = math.inf
     maximum: float = -math.inf
     zeros: int = 0
@@ -69,18 +74,27 @@ class Stats:
         self.count += values.size
         clean = values if finite.all() else values[finite]
         if clean.size:
-            self.total += float(clean.sum(dtype=np.float64))
-            self.squares += float(np.square(clean, dtype=np.float64).sum())
             self.minimum = min(self.minimum, float(clean.min()))
             self.maximum = max(self.maximum, float(clean.max()))
+            exponent = math.frexp(max(abs(self.minimum), abs(self.maximum)))[1]
+            if exponent > self.scale:  # rescale what was summed so far to the new exponent
+                shift, self.scale = self.scale - exponent, exponent
+                self.total, self.squares = math.ldexp(self.total, shift), math.ldexp(self.squares, 2 * shift)
+            scaled = (
+                clean.astype(np.float64)
+                if self.scale == 0
+                else np.ldexp(clean, -self.scale, dtype=np.float64)
+            )
+            self.total += float(scaled.sum())
+            self.squares += float(np.square(scaled).sum())
 
     def to_dict(self) -> dict[str, float | int | None]:
         finite = self.count - self.nans - self.infs
         mean = self.total / finite if finite else None
         variance = max(self.squares / finite - (mean or 0.0) ** 2, 0.0) if finite else None
         return {
-            "mean": mean,
-            "std": math.sqrt(variance) if variance is not None else None,
+            "mean": math.ldexp(mean, self.scale) if mean is not None else None,
+            "std": math.ldexp(math.sqrt(variance), self.scale) if variance is not None else None,
             "min": self.minimum if finite else None,
             "max": self.maximum if finite else None,
             "zeros_fraction": self.zeros / self.count if self.count else 0.0,
