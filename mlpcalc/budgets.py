@@ -172,13 +172,16 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def load_budgets(path: Path) -> list[Budget]:
-    """Every model's budget in `path`; a BudgetError for the first thing wrong in it."""
+def load_budgets(path: Path, required: bool = True) -> list[Budget]:
+    """Every model's budget in `path`; a BudgetError for the first thing wrong in it. A
+    pyproject.toml without [tool.mlpcalc] has none: an error if `required`, else no budgets."""
     text = _read(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise BudgetError(f"{shown(path)}: not valid TOML: {error}") from None
+    if path.name == "pyproject.toml" and not required and "mlpcalc" not in data.get("tool", {}):
+        return []
     prefix = ("models",) if path.name != "pyproject.toml" else ("tool", "mlpcalc", "models")
     positions = key_lines(text)
     section: object = data

@@ -571,3 +571,60 @@ def test_statistics_of_huge_values(tmp_path: Path) -> None:
     np.save(tmp_path / "edge.npy", np.array([[1.7e308, -1.7e308, 1e308]]))
     edge = run("forward", "3->3:relu", "--input", str(tmp_path / "edge.npy"), "--dtype", "float64", "--stats")
     assert edge.exit_code == 0, edge.exception
+
+
+# ------------------------------------------------------ budget files in any folder, as pre-commit hands them
+
+
+def _hook() -> dict[str, Any]:
+    import re as regex
+
+    text = (Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text()
+    fields = dict(regex.findall(r"^\s+(\w+): (.+)$", text, flags=regex.M))
+    assert text.count("- id: ") == 1
+    return fields
+
+
+def test_the_hook_passes_the_changed_budget_files() -> None:
+    hook = _hook()
+    assert hook["entry"] == "mlpcalc check" and hook["pass_filenames"] == "true"
+    import re as regex
+
+    pattern = regex.compile(hook["files"])
+    for changed in ("mlpcalc.toml", "sub/mlpcalc.toml", "models/deep/pyproject.toml", "pyproject.toml"):
+        assert pattern.search(changed), changed
+    for unrelated in ("README.md", "mlpcalc.toml.bak", "src/model.py"):
+        assert not pattern.search(unrelated), unrelated
+
+
+def test_check_takes_the_budget_files_a_hook_hands_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A failing budget in a subfolder used to pass (never read); budgets only in models/ used to
+    # block every commit (none found from the root).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')  # no budgets: passed over
+    (tmp_path / "sub" / "mlpcalc.toml").write_text('[models.big]\nspec = "784->512->10"\nmax_params = 1000\n')
+    (tmp_path / "models" / "mlpcalc.toml").write_text('[models.ok]\nspec = "3->2"\nparams = 8\n')
+    assert run("check", "models/mlpcalc.toml", "pyproject.toml").exit_code == 0
+    failing = run("check", "pyproject.toml", "sub/mlpcalc.toml", "models/mlpcalc.toml", "--json")
+    assert failing.exit_code == 1
+    document = json.loads(failing.stdout)
+    assert [model["name"] for model in document["models"]] == ["big", "ok"]
+    assert [model["ok"] for model in document["models"]] == [False, True]
+    assert document["source"] == "pyproject.toml, sub/mlpcalc.toml, models/mlpcalc.toml"
+    alone = run("check", "pyproject.toml")  # named alone, a pyproject.toml without budgets is an error
+    assert alone.exit_code == 2 and "nothing to check" in alone.stderr
+
+
+def test_annotations_are_relative_to_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "mlpcalc.toml").write_text('[models.big]\nspec = "784->512->10"\nmax_params = 1000\n')
+    monkeypatch.chdir(tmp_path / "sub")  # run from a subfolder
+    result = run("check", "mlpcalc.toml", GITHUB_ACTIONS="true", GITHUB_WORKSPACE=str(tmp_path))
+    assert result.exit_code == 1
+    assert "::error file=sub/mlpcalc.toml,line=3," in result.stderr

@@ -177,10 +177,13 @@ def prepare(args: list[str], folder: Path) -> None:
         assert spec is not None
         rows = np.random.default_rng(0).standard_normal((5, *parse_spec(spec).input_shape))
         np.save(folder / inputs, rows.astype(np.float32))
-    if args[0] == "check" and spec is None:
-        config = folder / (option_value(args, "--config") or "mlpcalc.toml")
-        config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(BUDGETS)
+    if args[0] == "check":  # the budget files it names (by their .toml), or the one found
+        named = [arg for arg in args[1:] if arg.endswith(".toml")]
+        for name in named or ([] if spec else ["mlpcalc.toml"]):
+            config = folder / name
+            config.parent.mkdir(parents=True, exist_ok=True)
+            table = "[tool.mlpcalc.models.mnist]" if config.name == "pyproject.toml" else "[models.mnist]"
+            config.write_text(BUDGETS.replace("[models.mnist]", table))
 
 
 @pytest.mark.parametrize(

@@ -33,13 +33,16 @@ if TYPE_CHECKING:
 
 @app.command(**SPEC_COMMAND)
 def check(
-    spec: Annotated[
-        str | None,
+    ctx: typer.Context,
+    targets: Annotated[
+        list[str] | None,
         typer.Argument(
-            help="A spec to check inline; without it, every model of the config file.",
+            help=(
+                "Budget files (.toml) to check, or one SPEC with its limits inline; "
+                "without either, the budget file found upwards."
+            ),
             show_default=False,
-            metavar="[SPEC]",
-            callback=read_spec,
+            metavar="[SPEC|FILE...]",
         ),
     ] = None,
     config: Annotated[
@@ -92,13 +95,13 @@ def check(
     """Check models against budgets: exit 0 when all hold, 1 when any fails, 2 when the budgets are wrong.
 
     Budgets live in pyproject.toml under \\[tool.mlpcalc.models.NAME], or in mlpcalc.toml
-    under \\[models.NAME] (see the README); or give one spec and its limits inline.
+    under \\[models.NAME] (docs/ci.md), in any folder; or give one spec and its limits inline.
 
     Examples:
 
       mlpcalc check
 
-      mlpcalc check --config budgets/mlpcalc.toml --json
+      mlpcalc check models/mlpcalc.toml sub/pyproject.toml --json
 
       mlpcalc check "784->512->10 relu" --params 407050 --max-params 1e6 --output-shape 10
     """
@@ -123,7 +126,7 @@ def check(
     github = (
         GitHub(os.environ.get("GITHUB_WORKSPACE")) if os.environ.get("GITHUB_ACTIONS") == "true" else None
     )
-    budgets, source = _budgets(spec, config, given, github)
+    budgets, source = _budgets(ctx, targets or [], config, given, github)
     results = _check_all(budgets, github)
     failed = any(not outcome.ok for _, _, outcomes in results for outcome in outcomes)
     exit_on_closed_pipe(
@@ -142,46 +145,77 @@ class GitHub:
 
 
 def _budgets(
-    spec: str | None, config: Path | None, given: dict[str, object], github: GitHub | None
+    ctx: typer.Context,
+    targets: list[str],
+    config: Path | None,
+    given: dict[str, object],
+    github: GitHub | None,
 ) -> tuple[list[Budget], str]:
-    """The budgets to check and where they come from: inline (a SPEC and its limits) or a file."""
-    from mlpcalc.budgets import BudgetError, inline_values, make_budget
+    """The budgets to check and where they come from: inline (a SPEC and its limits) or files."""
+    from mlpcalc.budgets import BudgetError
 
     try:
-        if spec is None:
-            return _budgets_from_file(config, given)
-        if config is not None:
-            raise typer.BadParameter("a SPEC is checked inline, not against --config", param_hint="--config")
-        from mlpcalc.budgets import LIMITS
-
-        if not any(key in LIMITS for key in given):
-            raise typer.BadParameter("nothing to check: give a limit such as --max-params", param_hint="SPEC")
-        limits = {key: str(value) for key, value in given.items() if key in LIMITS}
-        values: dict[str, object] = {"spec": spec, **inline_values(limits)}
-        values |= {key: value for key, value in given.items() if key not in LIMITS}
-        return [make_budget("inline", values)], "inline"
+        if given or (len(targets) == 1 and not _is_budget_file(targets[0])):
+            return _inline_budget(ctx, targets, config, given)
+        files = [Path(target) for target in targets] + ([config] if config is not None else [])
+        return _budgets_from_files(files)
     except BudgetError as error:
         _annotate_error(error, github)
         raise
 
 
-def _budgets_from_file(config: Path | None, given: dict[str, object]) -> tuple[list[Budget], str]:
-    """Every budget of the file given or found upwards; inline options make no sense with it."""
+def _is_budget_file(target: str) -> bool:
+    """Whether an argument names a budget file rather than a spec: a .toml name, or a file."""
+    if target.endswith(".toml"):
+        return True
+    try:
+        return not target.startswith(("@", "-")) and Path(target).is_file()
+    except OSError:  # a name too long for a file: surely a spec
+        return False
+
+
+def _inline_budget(
+    ctx: typer.Context, targets: list[str], config: Path | None, given: dict[str, object]
+) -> tuple[list[Budget], str]:
+    """One SPEC and the limits and settings given as options."""
+    from mlpcalc.budgets import LIMITS, inline_values, make_budget
+
+    options = ", ".join("--" + key.replace("_", "-") for key in given)
+    if len(targets) != 1 or _is_budget_file(targets[0]):
+        raise typer.BadParameter(
+            f"{options} set an inline check and need a SPEC; a budget file sets its own", param_hint="SPEC"
+        )
+    if config is not None:
+        raise typer.BadParameter("a SPEC is checked inline, not against --config", param_hint="--config")
+    if not any(key in LIMITS for key in given):
+        raise typer.BadParameter("nothing to check: give a limit such as --max-params", param_hint="SPEC")
+    spec = read_spec(ctx, targets[0])  # '-' and '@FILE' as every command reads them
+    limits = {key: str(value) for key, value in given.items() if key in LIMITS}
+    values: dict[str, object] = {"spec": spec, **inline_values(limits)}
+    values |= {key: value for key, value in given.items() if key not in LIMITS}
+    return [make_budget("inline", values)], "inline"
+
+
+def _budgets_from_files(files: list[Path]) -> tuple[list[Budget], str]:
+    """Every budget of the files given (a pyproject.toml without [tool.mlpcalc] has none, and is
+    passed over: a pre-commit hook hands every changed one), or of the file found upwards."""
     from mlpcalc.budgets import find_config, load_budgets
 
-    if given:
-        options = ", ".join("--" + key.replace("_", "-") for key in given)
-        raise typer.BadParameter(
-            f"{options} set an inline check and need a SPEC; a config file sets its own", param_hint="SPEC"
-        )
-    path = config or find_config(Path.cwd())
-    if path is None:
-        raise typer.BadParameter(
-            "no mlpcalc.toml, nor pyproject.toml with [tool.mlpcalc], here or above: give --config",
-            param_hint="--config",
-        )
-    source = os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
-    return load_budgets(Path(source)), source
+    if not files:
+        found = find_config(Path.cwd())
+        if found is None:
+            raise typer.BadParameter(
+                "no mlpcalc.toml, nor pyproject.toml with [tool.mlpcalc], here or above: give a budget file",
+                param_hint="FILE",
+            )
+        files = [found]
+    sources = [
+        os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path) for path in files
+    ]
+    budgets = [
+        budget for source in sources for budget in load_budgets(Path(source), required=len(files) == 1)
+    ]
+    return budgets, ", ".join(sources)
 
 
 def _check_all(budgets: list[Budget], github: GitHub | None) -> Results:
