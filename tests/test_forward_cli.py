@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -296,23 +298,30 @@ def test_no_numpy_warning_text_reaches_stderr(tmp_path: Path) -> None:
     assert "RuntimeWarning" not in result.stderr
 
 
-def test_progress_bar_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_shows_from_the_start_with_rate_elapsed_and_eta() -> None:
     import io
 
     from rich.console import Console
 
     from mlpcalc.cli.progress import Progress
 
-    monkeypatch.setattr(Progress, "DELAY", 0.0)
     screen = io.StringIO()
-    progress = Progress(enabled=True, console=Console(file=screen, force_terminal=True, width=80))
+    progress = Progress(enabled=True, console=Console(file=screen, force_terminal=True, width=100))
+    progress._bar.refresh()  # what the timer draws while the weights are made: the clock runs
+    assert "weights" in screen.getvalue() and "0:00:00" in screen.getvalue()
+    progress(0, 1024)  # the weights are ready
+    time.sleep(0.05)
     progress(512, 1024)
-    progress(1024, 1024)
+    progress._bar.refresh()
     progress.close()
-    assert "1,024/1,024 rows" in screen.getvalue()
+    drawn = screen.getvalue()
+    assert "512/1,024 rows" in drawn
+    rate = re.search(r"([\d,]+) rows/s", drawn)
+    assert rate is not None and int(rate.group(1).replace(",", "")) > 0
+    assert re.search(r"ETA \d:\d\d:\d\d", drawn)
     quiet = Progress(enabled=False, console=Console(file=io.StringIO(), force_terminal=True))
     quiet(1, 2)
-    assert quiet.console.file.getvalue() == ""  # type: ignore[attr-defined]
+    quiet.close()
 
 
 def test_init_writes_the_variables(tmp_path: Path) -> None:

@@ -115,6 +115,8 @@ def run_forward(
     arrived = load_weights(weights_path, model) if weights_path else init_weights(model, weights_rng, init)
     weights = in_dtype(arrived, the_plan.compute_dtype)  # empties `arrived` as it goes
     initialised = time.perf_counter()
+    if progress is not None:
+        progress(0, rows)  # the weights are ready: the pass starts
     layer_stats = [Stats() for _ in model.layers] if stats else None
     output_stats = layer_stats[-1] if layer_stats else Stats()
     source = NormalRows(input_rng, model.spec.input_shape) if inputs is None else inputs
