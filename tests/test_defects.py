@@ -628,3 +628,14 @@ def test_annotations_are_relative_to_the_repository_root(
     result = run("check", "mlpcalc.toml", GITHUB_ACTIONS="true", GITHUB_WORKSPACE=str(tmp_path))
     assert result.exit_code == 1
     assert "::error file=sub/mlpcalc.toml,line=3," in result.stderr
+
+
+def test_a_forgotten_quote_gets_a_hint(tmp_path: Path) -> None:
+    # What the shell does to `mlpcalc summary 784->512->10`: mlpcalc sees "784-", and the shell
+    # creates files named 512- and 10 (stdout goes to the last).
+    result = subprocess.run(
+        ["bash", "-c", f"cd '{tmp_path}' && '{sys.executable}' -m mlpcalc summary 784->512->10"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Quote the spec" in result.stderr and "redirection" in result.stderr

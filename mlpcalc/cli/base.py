@@ -22,7 +22,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from mlpcalc import __version__
-from mlpcalc.core.errors import ExitCode, MlpcalcError, SettingsError
+from mlpcalc.core.errors import ExitCode, MlpcalcError, SettingsError, SpecError
 from mlpcalc.core.spec import MAX_SIZE
 from mlpcalc.core.text import TooLong, read_text, shown
 from mlpcalc.costs.settings import CHOICES, Settings
@@ -46,6 +46,11 @@ class Group(TyperGroup):
         except MlpcalcError as error:
             if ctx.meta.get(DEBUG):
                 traceback.print_exc()
+            if isinstance(error, SpecError) and error.source.endswith("-") and error.hint is None:
+                # `mlpcalc summary 784->512->10` unquoted: the shell took >512- and >10 as redirections.
+                error.hint = (
+                    "quote the spec: unquoted, the shell reads '>' as a redirection (\"784->512->10\")"
+                )
             sys.stderr.write(format_error(error))
             raise typer.Exit(ExitCode.USAGE) from None
         except OSError as error:  # a file the machine refused (permissions, a full disk): not a bug
