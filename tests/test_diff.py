@@ -57,7 +57,7 @@ def test_removed_layers() -> None:
 
 
 def test_text() -> None:
-    result = run("diff", "784->512->10 relu", "784->512->bn->256:gelu->10 relu")
+    result = run("diff", "784->512->10 relu", "784->512->bn->256:gelu->10 relu", columns=200)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[:2] == ["A  784->512:relu->10", "B  784->512:relu->bn->256:gelu->10"]
@@ -90,7 +90,8 @@ def test_json() -> None:
 
 
 def test_layers_and_totals_are_for_the_same_batch() -> None:
-    lines = run("diff", "784->512->10 relu", "784->1024->10 relu", "--batch", "64").stdout.splitlines()
+    wide = run("diff", "784->512->10 relu", "784->1024->10 relu", "--batch", "64", columns=200)
+    lines = wide.stdout.splitlines()
     assert "MACs (batch 64)" in lines[3]
     assert f"{64 * 784 * 512:,} -> {64 * 784 * 1024:,}" in lines[4]
     assert any(line.startswith("Totals (batch 64,") for line in lines)
@@ -131,3 +132,16 @@ def test_a_bad_spec_is_a_usage_error() -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "Did you mean 'relu'?" in result.stderr
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+def test_the_table_fits_the_terminal_and_numbers_stay_whole(columns: int) -> None:
+    # It was 115 to 125 columns wide whatever the terminal, and numbers split across lines.
+    a, b = "784->512->10 relu", "784->512->bn->256:gelu->10 relu"
+    result = run("diff", a, b, "--batch", "64", columns=columns)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= columns
+    words = result.stdout.split()
+    for number in (f"{64 * 784 * 512:,}", f"{784 * 512 + 512:,}", f"{64 * 512 * 10:,}", f"{64 * 256 * 10:,}"):
+        assert number in words  # whole, on one line

@@ -295,4 +295,7 @@ def diff(
         batch=batch,
     )
     compared = Diff(parse(spec_a, batch=batch), parse(spec_b, batch=batch), given)
-    emit(to_json(diff_document(compared), ascii_only=ascii_only()) if json_flag else diff_text(compared))
+    if json_flag:
+        emit(to_json(diff_document(compared), ascii_only=ascii_only()))
+    else:
+        emit(diff_text(compared, terminal_columns()))

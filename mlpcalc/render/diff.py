@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 from mlpcalc.core.model import BuiltLayer
@@ -9,6 +10,7 @@ from mlpcalc.core.text import binary_size
 from mlpcalc.diff import Diff
 from mlpcalc.render.formats import flops_header, shape_text
 
+MIN_TEXT = 8  # the narrowest a text column gets when the table must fit a terminal
 MARKS = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
 BYTES = ("params_bytes", "inference_bytes", "training_bytes")
 LABELS = {
@@ -29,17 +31,54 @@ def _delta(delta: int, before: int, as_bytes: bool = False) -> str:
     return text + (f" ({delta / before:+.1%})" if before else "")
 
 
-def _aligned(rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
-    """Columns padded to their widest cell; those in `right` right-aligned."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+def _aligned(
+    rows: list[tuple[str, ...]], right: set[int], width: int, whole: set[int] | None = None
+) -> list[str]:
+    """Columns two spaces apart, those in `right` right-aligned. Rows wider than `width` wrap
+    at spaces: the other columns narrow first (a long name may break), then the `whole` ones
+    (numbers: `right` by default), never below their longest word, so that no number breaks."""
+    whole = right if whole is None else whole
+    columns = len(rows[0])
+    widths = [max(len(row[i]) for row in rows) for i in range(columns)]
+    longest = [max((len(word) for row in rows for word in row[i].split()), default=0) for i in range(columns)]
+    excess = sum(widths) + 2 * (columns - 1) - width
+    text = [i for i in range(columns) if i not in whole]
+    for floors in ({i: MIN_TEXT for i in text}, {i: longest[i] for i in whole}, {i: 1 for i in text}):
+        for i in sorted(floors, key=lambda i: widths[i] - floors[i], reverse=True):
+            cut = min(max(excess, 0), max(widths[i] - floors[i], 0))
+            widths[i], excess = widths[i] - cut, excess - cut
     lines = []
     for row in rows:
         cells = [
-            cell.rjust(w) if i in right else cell.ljust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            [cell] if len(cell) <= widths[i] else _wrap(cell, widths[i], i not in whole)
+            for i, cell in enumerate(row)
         ]
-        lines.append("  ".join(cells).rstrip())
+        for parts in itertools.zip_longest(*cells, fillvalue=""):
+            padded = [
+                part.rjust(widths[i]) if i in right else part.ljust(widths[i]) for i, part in enumerate(parts)
+            ]
+            lines.append("  ".join(padded).rstrip())
     return lines
+
+
+def _wrap(cell: str, width: int, breakable: bool) -> list[str]:
+    """`cell` in lines of at most `width`, broken at spaces (and inside a word if `breakable`)."""
+    lines: list[str] = []
+    current = ""
+    for word in cell.split(" "):
+        while breakable and len(word) > width:
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if current and len(current) + 1 + len(word) <= width:
+            current += " " + word
+        else:
+            if current:
+                lines.append(current)
+            current = word
+    return [*lines, current]
 
 
 def _either(a: str | None, b: str | None) -> str:
@@ -70,8 +109,9 @@ def _settings_text(diff: Diff) -> str:
     return ", ".join(parts)
 
 
-def diff_text(diff: Diff) -> str:
-    """Both models' layers side by side, then the totals; compute is for the batch in both tables."""
+def diff_text(diff: Diff, width: int = 80) -> str:
+    """Both models' layers side by side, then the totals, in `width` columns; compute is for
+    the batch in both tables."""
     samples = diff.settings.samples
     lines = [f"A  {diff.a.spec}", f"B  {diff.b.spec}", ""]
     macs = "MACs" if samples == 1 else f"MACs (batch {samples:,})"
@@ -82,7 +122,7 @@ def diff_text(diff: Diff) -> str:
             for field in ("layer", "spec", "output", "params", "macs")
         ]
         table.append((MARKS[row.change], *cells, _delta(row.params_delta, row.a.params if row.a else 0)))
-    lines += _aligned(table, right={4, 5})
+    lines += _aligned(table, right={4, 5}, width=width, whole={0, 3, 4, 5, 6})
     lines += ["", f"Totals ({_settings_text(diff)})"]
     summary: list[tuple[str, ...]] = [("", "A", "B", "change")]
     labels = LABELS | {"flops": flops_header(diff.settings.flops_convention)}
@@ -90,5 +130,5 @@ def diff_text(diff: Diff) -> str:
         as_bytes = key in BYTES
         shown = [binary_size(values[side]) if as_bytes else f"{values[side]:,}" for side in ("a", "b")]
         summary.append((labels[key], *shown, _delta(values["delta"], values["a"], as_bytes)))
-    lines += ["  " + line for line in _aligned(summary, right={1, 2})]
+    lines += ["  " + line for line in _aligned(summary, right={1, 2}, width=width - 2)]
     return "\n".join(lines) + "\n"
