@@ -92,10 +92,11 @@ def check(
     json_flag: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code tells.")] = False,
 ) -> None:
-    """Check models against budgets: exit 0 when all hold, 1 when any fails, 2 when the budgets are wrong.
+    """Check models against budgets: exit 0 if all hold, 1 if any fails.
 
-    Budgets live in pyproject.toml under \\[tool.mlpcalc.models.NAME], or in mlpcalc.toml
-    under \\[models.NAME] (docs/ci.md), in any folder; or give one spec and its limits inline.
+    Exit 2 when a budget is wrong. Budgets live in pyproject.toml under
+    \\[tool.mlpcalc.models.NAME], or in mlpcalc.toml under \\[models.NAME]
+    (docs/ci.md), in any folder; or give one spec and its limits inline.
 
     Examples:
 
@@ -103,7 +104,7 @@ def check(
 
       mlpcalc check models/mlpcalc.toml sub/pyproject.toml --json
 
-      mlpcalc check "784->512->10 relu" --params 407050 --max-params 1e6 --output-shape 10
+      mlpcalc check "784->512->10 relu" --max-params 1M --output-shape 10
     """
     limits = {
         "params": params,

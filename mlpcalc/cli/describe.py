@@ -226,19 +226,20 @@ def costs(
     json_flag: JsonOpt = False,
     name: NameOpt = DEFAULT_NAME,
 ) -> None:
-    """Compute and memory of SPEC: MACs, FLOPs (as each tool counts them), inference and training memory.
+    """Compute and memory of SPEC: MACs, FLOPs (as each tool counts), memory.
 
-    Costs are per sample, and per batch with --batch; training memory is for one step
-    on a batch: weights, gradients, optimizer states and the activations kept for the
-    backward pass.
+    Costs are per sample, and per batch with --batch. Inference memory holds
+    the weights and the largest layer's input and output; training memory is
+    one step on a batch: weights, gradients, optimizer states and the
+    activations kept for the backward pass.
 
     Examples:
 
       mlpcalc costs "784->512->10 relu"
 
-      mlpcalc costs "784->512->10 relu" --batch 32 --optimizer sgd --dtype bfloat16
+      mlpcalc costs "784->512->10 relu" --batch 32 --optimizer sgd
 
-      mlpcalc costs "20x16->32:gelu->bn->8:softmax" --flops-convention fvcore --mixed-precision --json
+      mlpcalc costs "20x16->32:gelu->8" --flops-convention fvcore --json
     """
     given = settings(
         dtype=dtype,
@@ -272,16 +273,17 @@ def diff(
     convention: ConventionOpt = MLPCALC,
     json_flag: JsonOpt = False,
 ) -> None:
-    """Compare two models layer by layer and in total: shapes, params, MACs, FLOPs, memory.
+    """Compare two models layer by layer and in total: params, MACs, memory.
 
-    Layers are matched as lines in a text diff: + added in B, - removed, ~ changed.
-    MACs and FLOPs are for the batch (--batch; one sample by default) in both tables.
+    Layers are matched as lines in a text diff: + added in B, - removed,
+    ~ changed. MACs and FLOPs are for the batch (--batch; one sample by
+    default) in both tables.
 
     Examples:
 
       mlpcalc diff "784->512->10 relu" "784->1024->10 relu"
 
-      mlpcalc diff "784->512->10 relu" "784->512->bn->10 relu" --batch 64 --json
+      mlpcalc diff "784->512->10 relu" "784->512->bn->10 relu" --json
     """
     from mlpcalc.diff import Diff
     from mlpcalc.documents import diff_document, to_json

@@ -88,7 +88,7 @@ def forward(
 
       mlpcalc forward "784->512" --style classic
 
-      mlpcalc forward "784->512->10 relu" --weights weights.npz --input x.npy --output y.npy
+      mlpcalc forward "784->512->10" --weights w.npz --input x.npy -o y.npy
     """
     if weights is not None and initializer is not None:
         raise typer.BadParameter(
@@ -159,7 +159,7 @@ def init(
 
       mlpcalc init "784->512->10 relu" -o weights.npz
 
-      mlpcalc init "784->512->10 relu" -o weights.npz --seed 7 --init he_normal
+      mlpcalc init "784->512->10 relu" -o w.npz --seed 7 --init he_normal
     """
     if quiet and json_flag:
         raise typer.BadParameter("it prints nothing, so --json means nothing", param_hint="--quiet")
