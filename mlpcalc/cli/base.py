@@ -183,12 +183,20 @@ SPEC_COMMAND: dict[str, Any] = {"cls": SpecCommand, "context_settings": {"ignore
 NameOpt = Annotated[str, typer.Option("--name", help="Model name, as Sequential(name=...).")]
 BatchOpt = Annotated[
     int | None,
-    typer.Option("--batch", min=1, max=MAX_SIZE, help="Fix the batch size: (N, 512) instead of (None, 512)."),
+    typer.Option(
+        "--batch",
+        min=1,
+        max=MAX_SIZE,
+        help="Fix the batch size: (N, 512) instead of (None, 512). \\[default: any batch]",
+    ),
 ]
 SamplesOpt = Annotated[
     int | None,
     typer.Option(
-        "--batch", min=1, max=MAX_SIZE, help="Samples per batch: per-batch figures and memory are for it."
+        "--batch",
+        min=1,
+        max=MAX_SIZE,
+        help="Samples per batch: per-batch figures and memory are for it. \\[default: 1]",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
