@@ -3,8 +3,9 @@
 A layer here is what Keras calls its config plus `compute_output_shape` and the
 variables `build` would create, and its compute cost at inference: shapes, sizes and
 costs come from arithmetic, no weights are ever allocated. Shapes are feature shapes,
-without the batch axis; like Keras, every layer acts on the last axis, once per
-"position" (the product of the leading dims: 20 for an input of 20x16).
+without the batch axis; like Keras, every layer but Flatten acts on the last axis, once
+per "position" (the product of the leading dims: 20 for an input of 20x16); Flatten folds
+the positions into the features.
 
 Costs are per sample. MACs count the multiply-accumulates of matrix products alone;
 FLOPs count every arithmetic operation, a multiply-accumulate as two and an exp, log,
@@ -27,6 +28,7 @@ Counted = tuple[int, int]  # (scales with the batch, does not)
 Kept = tuple[int, int]  # (values in the activations' dtype, bytes of boolean masks)
 EPSILON = 1e-3  # Keras's default for BatchNormalization and LayerNormalization
 MOMENTUM = 0.99  # Keras's default for BatchNormalization
+DATA_FORMAT = "channels_last"  # Keras's default image_data_format(): Flatten keeps the axes' order
 
 
 def positions(input_shape: Shape) -> int:
@@ -282,9 +284,54 @@ class ActivationLayer:
         return str(self.activation)
 
 
-Layer = Dense | BatchNormalization | LayerNormalization | Dropout | ActivationLayer
+@dataclass(frozen=True)
+class Flatten:
+    """`keras.layers.Flatten()`: every feature axis into one, (None, 28, 28) -> (None, 784).
 
-# The layers a spec names by a word alone: bn, ln and their long forms.
-NAMED_LAYERS: dict[str, type[BatchNormalization | LayerNormalization]] = {
-    word: kind for kind in (BatchNormalization, LayerNormalization) for word in kind.words
+    A reshape, no weights, no arithmetic: every FLOP-counting tool counts 0 for torch's
+    nn.Flatten and TensorFlow's Reshape (tests/golden/flops_facts.json), and the backward
+    pass keeps nothing (the output is a view of the input).
+    """
+
+    keras_class: ClassVar[str] = "Flatten"
+    words: ClassVar[tuple[str, ...]] = ("flatten",)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (math.prod(input_shape),)
+
+    def variables(self, input_shape: Shape) -> tuple[VariableShape, ...]:
+        return ()
+
+    def macs(self, input_shape: Shape) -> int:
+        return 0
+
+    def flops(self, input_shape: Shape) -> int:
+        return 0
+
+    def counted(self, convention: str, input_shape: Shape) -> Counted:
+        return 0, 0
+
+    def kept_for_backward(self, input_shape: Shape) -> Kept:
+        return 0, 0
+
+    def config(self) -> dict[str, object]:
+        return {"data_format": DATA_FORMAT}
+
+    def __str__(self) -> str:
+        return self.words[0]
+
+
+Layer = Dense | BatchNormalization | LayerNormalization | Dropout | ActivationLayer | Flatten
+LAYER_KINDS: tuple[type[Layer], ...] = (
+    Dense,
+    BatchNormalization,
+    LayerNormalization,
+    Dropout,
+    ActivationLayer,
+    Flatten,
+)
+
+# The layers a spec names by a word alone: bn, ln and their long forms, flatten.
+NAMED_LAYERS: dict[str, type[BatchNormalization | LayerNormalization | Flatten]] = {
+    word: kind for kind in (BatchNormalization, LayerNormalization, Flatten) for word in kind.words
 }

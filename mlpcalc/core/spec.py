@@ -5,7 +5,7 @@ Grammar (EBNF; white space may stand around any token):
     spec        = input , arrow , layer , { arrow , layer } , [ default ] ;
     input       = size , { "x" , size } ;            (* 784, 32x784, 6x5x4 (also "×") *)
     arrow       = "->" | "→" ;
-    layer       = dense | norm | dropout | activation ;
+    layer       = dense | norm | "flatten" | dropout | activation ;
     dense       = size , [ "*" , size ] , { ":" , ( activation | "nobias" ) } ;
     norm        = "bn" | "batchnorm" | "ln" | "layernorm" ;
     dropout     = "dropout" , "(" , number , ")" ;   (* rate in [0, 1) *)
@@ -13,9 +13,10 @@ Grammar (EBNF; white space may stand around any token):
     default     = white space , activation ;         (* for every Dense without one, but the last *)
     size        = digit , { [ "_" ] , digit } ;      (* a positive integer, 100_000 allowed *)
 
-`128*3:selu` is three identical Dense layers. A default activation at the end (after
-white space) goes to every Dense that has none of its own except the model's last
-Dense, which stays linear (logits), as `Dense(10)` does in Keras.
+`128*3:selu` is three identical Dense layers; `flatten` folds every feature axis into
+one (28x28 -> 784), as Keras's Flatten() does before a Dense. A default activation at the
+end (after white space) goes to every Dense that has none of its own except the model's
+last Dense, which stays linear (logits), as `Dense(10)` does in Keras.
 
 The parser is pure Python: no numpy, no rich, no typer. Every error is a SpecError
 carrying the span of the offending token.

@@ -1,9 +1,11 @@
 """The forward pass, as Keras's `model(x, training=False)`: chunked, in place, bounded in memory.
 
-Every layer acts on the last axis, so a chunk of rows is a 2-D array (positions, features)
-whatever the input's rank. Two buffers, each as wide as the widest layer, take turns: a
-Dense writes its matmul into the other one; everything else works in place, a block of
-rows at a time, so that an activation's temporaries stay small whatever the chunk.
+Every layer but Flatten acts on the last axis, so a chunk of rows is a 2-D array (positions,
+features) whatever the input's rank; a Flatten folds the positions into the features, a new
+2-D view of the same memory (samples, positions x features). Two buffers, each as large as
+the largest layer's output, take turns: a Dense writes its matmul into the other one;
+everything else works in place, a block of rows at a time, so that an activation's
+temporaries stay small whatever the chunk.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from mlpcalc.core.layers import (
     BatchNormalization,
     Dense,
     Dropout,
+    Flatten,
     Layer,
     LayerNormalization,
+    Shape,
     positions,
 )
 from mlpcalc.core.model import Model
@@ -120,32 +124,42 @@ class Plan:
 
     @property
     def positions(self) -> int:
-        """Rows of the 2-D view per sample: the vectors each layer sees."""
+        """Rows of the input's 2-D view per sample: the vectors the first layer sees (a Flatten
+        makes them one)."""
         return positions(self.model.spec.input_shape)
 
     @property
+    def shapes(self) -> list[Shape]:
+        """The feature shapes the buffers hold in turn: the input's, then each layer's output."""
+        return [self.model.spec.input_shape, *(layer.output_features for layer in self.model.layers)]
+
+    @property
     def widest(self) -> int:
-        return max(
-            self.model.spec.input_shape[-1], *(layer.output_shape[-1] or 0 for layer in self.model.layers)
-        )
+        """The longest row of any 2-D view: a block of rows is never narrower."""
+        return max(shape[-1] for shape in self.shapes)
+
+    @property
+    def largest(self) -> int:
+        """Values per sample in the largest of those arrays: what a buffer holds per sample."""
+        return max(math.prod(shape) for shape in self.shapes)
 
     @property
     def buffer_bytes(self) -> int:
-        return self.chunk * self.positions * self.widest * self.compute_dtype.itemsize
+        return self.chunk * self.largest * self.compute_dtype.itemsize
 
     @property
     def weights_bytes(self) -> int:
         return self.model.total_params * self.compute_dtype.itemsize
 
     def touched_buffer_bytes(self) -> int:
-        """What the two buffers hold once written: each as wide as the widest layer written
+        """What the two buffers hold once written: each as much as the largest output written
         into it (pages never written take no memory)."""
-        widths, current = [self.model.spec.input_shape[-1], 0], 0
+        sizes, current = [math.prod(self.model.spec.input_shape), 0], 0
         for layer in self.model.layers:
             if isinstance(layer.layer, Dense):  # writes into the other buffer
                 current = 1 - current
-                widths[current] = max(widths[current], layer.layer.units)
-        return sum(widths) * self.chunk * self.positions * self.compute_dtype.itemsize
+                sizes[current] = max(sizes[current], math.prod(layer.output_features))
+        return sum(sizes) * self.chunk * self.compute_dtype.itemsize
 
     def temporary_bytes(self) -> int:
         """The most the elementwise work holds at once besides the buffers: a block's temporaries."""
@@ -159,15 +173,17 @@ class Plan:
                     )
             elif isinstance(layer.layer, LayerNormalization):
                 per_element = max(per_element, itemsize)
-        elements = self.chunk * self.positions * self.widest
+        elements = self.chunk * self.largest
         return per_element * min(elements, max(BLOCK_ELEMENTS, self.widest))
 
     def blas_bytes(self) -> int:
         """What OpenBLAS touches of its own buffer: the panels of a product it packs, up to its
         size (measured: 1 to 2.5 MiB for a 784 x 512 kernel on 4 rows, 8 MiB for large ones)."""
-        itemsize, vectors = self.compute_dtype.itemsize, min(PRODUCT_ROWS, self.chunk * self.positions)
+        itemsize, chunk = self.compute_dtype.itemsize, self.chunk
         panels = [
-            (vectors + layer.layer.units) * layer.input_shape[-1] * itemsize
+            (min(PRODUCT_ROWS, chunk * positions(layer.input_shape)) + layer.layer.units)
+            * layer.input_shape[-1]
+            * itemsize
             for layer in self.model.layers
             if isinstance(layer.layer, Dense)
         ]
@@ -255,10 +271,12 @@ def check_memory(needed: dict[str, int], what: str, available: int | None = None
 
 @dataclass(frozen=True)
 class _Step:
-    """One layer, ready to run: its arrays cast to the compute dtype and contiguous."""
+    """One layer, ready to run: its arrays cast to the compute dtype and contiguous, and the
+    length of its output's rows (its last axis)."""
 
     layer: Layer
     arrays: tuple[Array, ...]
+    width: int
 
 
 def _prepare(model: Model, weights: Weights, dtype: np.dtype[np.floating]) -> list[_Step]:
@@ -270,7 +288,7 @@ def _prepare(model: Model, weights: Weights, dtype: np.dtype[np.floating]) -> li
             # Keras: (x - mean) * (rsqrt(variance + eps) * gamma) + beta
             scale = (1 / np.sqrt(variance + dtype.type(EPSILON))) * gamma
             arrays = (mean, scale.astype(dtype), beta)
-        steps.append(_Step(built.layer, arrays))
+        steps.append(_Step(built.layer, arrays, built.output_features[-1]))
     return steps
 
 
@@ -336,12 +354,19 @@ def _identity(step: _Step, x: Array, spare: Array) -> Array:
     return x  # Dropout at inference
 
 
+def _flatten(step: _Step, x: Array, spare: Array) -> Array:
+    # A chunk's rows are its samples' positions in order, so the same memory read as rows of
+    # positions x features is Keras's channels_last Flatten: a view, nothing copied.
+    return x.reshape(-1, step.width)
+
+
 RUNS: dict[type[Layer], Callable[[_Step, Array, Array], Array]] = {
     Dense: _dense,
     BatchNormalization: _batch_normalization,
     LayerNormalization: _layer_normalization,
     ActivationLayer: _activation,
     Dropout: _identity,
+    Flatten: _flatten,
 }
 
 
@@ -370,7 +395,7 @@ def forward(
     if out is None:
         out = np.empty((the_plan.rows, *out_features), dtype=the_plan.dtype)
     steps = _prepare(model, weights, dtype)
-    size = the_plan.chunk * the_plan.positions * the_plan.widest
+    size = the_plan.chunk * the_plan.largest
     current, spare = np.empty(size, dtype=dtype), np.empty(size, dtype=dtype)
     first = model.spec.input_shape[-1]
     # Overflow and 0/0 give Inf and NaN, as in Keras; they are counted and reported, not warned of.

@@ -14,7 +14,7 @@ stdin holds a JSON list of descriptions, stdout gets a JSON list of reports in t
     {"input_shape": [null, 20, 16],        # batch first; an int batch is fixed
      "layers": [{"type": "dense", "units": 32, "activation": "gelu", "use_bias": true},
                 {"type": "batchnorm"}, {"type": "layernorm"}, {"type": "dropout", "rate": 0.25},
-                {"type": "activation", "activation": {"name": "elu", "alpha": 0.5}}],
+                {"type": "flatten"}, {"type": "activation", "activation": {"name": "elu", "alpha": 0.5}}],
      "name": "sequential",                 # the model's name (optional)
      "summary_line_length": null,          # model.summary(line_length=...)
      "summary_columns": 200,               # COLUMNS while Keras prints (it sizes the table by it)
@@ -52,7 +52,18 @@ else:
     os.environ.setdefault("KERAS_BACKEND", "torch")
 
 REPORT_FORMAT = 1  # stored as "oracle_version": the reports keep the layout the fixtures always had
-CONFIG_KEYS = ("units", "activation", "use_bias", "rate", "axis", "momentum", "epsilon", "center", "scale")
+CONFIG_KEYS = (
+    "units",
+    "activation",
+    "use_bias",
+    "rate",
+    "axis",
+    "momentum",
+    "epsilon",
+    "center",
+    "scale",
+    "data_format",
+)
 
 with contextlib.redirect_stdout(sys.stderr):  # stdout carries the JSON alone
     import numpy as np
@@ -101,6 +112,7 @@ def make_layer(described: dict[str, Any]) -> Any:
         "batchnorm": keras.layers.BatchNormalization,
         "layernorm": keras.layers.LayerNormalization,
         "dropout": keras.layers.Dropout,
+        "flatten": keras.layers.Flatten,
     }
     if kind not in makers:
         raise ValueError(f"unknown layer type {kind!r}")

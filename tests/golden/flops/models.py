@@ -7,7 +7,7 @@ nn.Sequential, run_tf.py as a Keras Sequential, assemble.py reads the specs. A m
     batch   the rows the tools are given
     input   the features of one sample (its rank + 1 is the input's rank)
     layers  ("dense", units[, activation[, bias]]) | ("act", activation) | ("bn",) | ("ln",)
-            | ("dropout", rate)
+            | ("dropout", rate) | ("flatten",)
 
 An activation is written as in a spec: relu, elu(0.5), leaky_relu(0.1), gelu(tanh), ...
 A Dense with an activation is one Keras layer (Dense(activation=...)); in PyTorch it is a
@@ -55,6 +55,14 @@ MODELS = {
     "J": {"spec": "10->10:relu->bn->3", "batch": 4, "input": [10],
           "layers": [("dense", 10), ("act", "relu"), ("bn",), ("dense", 3)],
           "torch": "Linear(10,10), ReLU, BatchNorm1d(10), Linear(10,3); input (4,10) (batch 4, eval: running stats)"},
+    "K": {"spec": "28x28->flatten->128:relu->10", "batch": 1, "input": [28, 28],
+          "layers": [("flatten",), ("dense", 128), ("act", "relu"), ("dense", 10)],
+          "torch": "Flatten, Linear(784,128), ReLU, Linear(128,10); input (1,28,28)"},
+    "L": {"spec": "6x5x4->8:relu->flatten->bn->3", "batch": 2, "input": [6, 5, 4],
+          "layers": [("dense", 8), ("act", "relu"), ("flatten",), ("bn",), ("dense", 3)],
+          "torch": "Linear(4,8), ReLU, Flatten, BatchNorm1d(240), Linear(240,3); input (2,6,5,4)"},
+    "M": {"spec": "3x4x5->6->flatten", "batch": 4, "input": [3, 4, 5], "layers": [("dense", 6), ("flatten",)],
+          "torch": "Linear(5,6), Flatten; input (4,3,4,5)"},
 }  # fmt: skip
 
 TORCH_ACTIVATIONS = {  # how the torch models write each activation (Keras's defaults)

@@ -10,7 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2_as_graph
 from tensorflow.keras import Sequential, Input
-from tensorflow.keras.layers import Dense, Activation, BatchNormalization, Dropout, LayerNormalization
+from tensorflow.keras.layers import Dense, Activation, BatchNormalization, Dropout, Flatten, LayerNormalization
 from models import MODELS, activation_arguments
 
 OUT = sys.argv[1]
@@ -42,6 +42,8 @@ def build(name):
             layers.append(LayerNormalization())
         elif kind == "dropout":
             layers.append(Dropout(args[0]))
+        elif kind == "flatten":
+            layers.append(Flatten())
     return Sequential(layers), model["batch"]
 
 

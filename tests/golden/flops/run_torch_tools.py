@@ -49,7 +49,7 @@ def build(name):
     torch.manual_seed(0)
     model = MODELS[name]
     features = model["input"]
-    modules, width = [], features[-1]
+    modules, width, leading = [], features[-1], list(features[:-1])  # leading: the axes before the last
     for kind, *args in model["layers"]:
         if kind == "dense":
             units, act, bias = [*args, *[None, None, True][len(args):]]
@@ -60,11 +60,16 @@ def build(name):
         elif kind == "act":
             modules.append(activation_module(args[0]))
         elif kind == "bn":
-            modules.append(nn.BatchNorm1d(width) if len(features) == 1 else BNLastDim(width))
+            modules.append(nn.BatchNorm1d(width) if not leading else BNLastDim(width))
         elif kind == "ln":
             modules.append(nn.LayerNorm(width))
         elif kind == "dropout":
             modules.append(nn.Dropout(args[0]))
+        elif kind == "flatten":  # every axis but the batch, as Keras's Flatten
+            modules.append(nn.Flatten())
+            for dim in leading:
+                width *= dim
+            leading = []
     m = nn.Sequential(*modules)
     m.eval()
     return m, (model["batch"], *features)
