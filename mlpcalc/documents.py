@@ -76,7 +76,8 @@ def memory_dict(memory: MemoryReport) -> dict[str, object]:
 
 def summary_document(figures: Figures, with_optimizer: bool = False) -> dict[str, object]:
     """The `mlpcalc/summary/v1` document. Costs are per sample, and per batch when the model
-    has a fixed batch; the optimizer's line shows when one is named (or `with_optimizer`)."""
+    has a fixed batch; the optimizer's line shows when one is named (or `with_optimizer`);
+    the model's notes (Model.notes) when it has any."""
     model, settings = figures.model, figures.settings
     convention = settings.flops_convention
     document: dict[str, object] = {
@@ -108,6 +109,8 @@ def summary_document(figures: Figures, with_optimizer: bool = False) -> dict[str
         document["optimizer"] = settings.training_optimizer.name
         document["optimizer_params"] = figures.optimizer_params
     document["memory"] = memory_dict(figures.memory)
+    if model.notes:  # what the table prints on stderr: in the document, for programs
+        document["notes"] = list(model.notes)
     return document
 
 

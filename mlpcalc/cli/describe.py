@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -104,11 +105,15 @@ def summary(
 ) -> None:
     """Print what Keras's model.summary() prints for SPEC.
 
+    A note on stderr points out what Keras allows but may not be meant: a
+    Dense given more than one feature axis acts on the last one alone
+    (28x28->128 gives (None, 28, 128), 28x28->flatten->128 (None, 128)).
+
     Examples:
 
       mlpcalc summary "784->512->10 relu"
 
-      mlpcalc summary "20x16->32:gelu->bn->dropout(0.25)->8:softmax" --width 76
+      mlpcalc summary "28x28->flatten->128:gelu->dropout(0.25)->10" --width 76
 
       mlpcalc summary "3->2->2->2 relu" --style classic
 
@@ -126,6 +131,8 @@ def summary(
     )
     _refuse_ignored(chosen, style, costs, given)
     figures = Figures(parse(spec, name=name, batch=batch), given)
+    if chosen != "json":  # the JSON carries the model's notes itself
+        _print_notes(*figures.model.notes)
     if chosen == "json":
         from mlpcalc.documents import summary_document, to_json
 
@@ -140,6 +147,11 @@ def summary(
         emit(classic_summary(figures.model))
     else:
         _print_keras_table(figures, width, costs)
+
+
+def _print_notes(*notes: str) -> None:
+    """The core's notes, on stderr: hints beside the result, never part of it."""
+    sys.stderr.write("".join(f"Note: {note}\n" for note in notes))
 
 
 def _print_keras_table(figures: Figures, width: int | None, costs: bool) -> None:

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from mlpcalc.core.dtypes import DEFAULT_DTYPE, DTYPE_BYTES
 from mlpcalc.core.errors import ModelError
-from mlpcalc.core.layers import Layer, Shape, VariableShape
+from mlpcalc.core.layers import Dense, Flatten, Layer, Shape, VariableShape
 from mlpcalc.core.spec import Spec, parse_spec
 
 DEFAULT_NAME = "sequential"
@@ -169,6 +169,22 @@ class Model:
     def params_bytes(self) -> int:
         """The weights' size in float32, Keras's default dtype."""
         return self.total_params * DTYPE_BYTES[DEFAULT_DTYPE]
+
+    @cached_property
+    def notes(self) -> tuple[str, ...]:
+        """Hints about a valid model that may not do what was meant, for the CLI to print on
+        stderr (the core never prints): a Dense given more than one feature axis acts on the
+        last one alone, as Keras's does, and 28x28->128 gives (None, 28, 128)."""
+        for index, layer in enumerate(self.layers):
+            if isinstance(layer.layer, Dense) and len(layer.input_shape) > 1:
+                layers = self.spec.layers
+                flattened = Spec(self.spec.input_shape, (*layers[:index], Flatten(), *layers[index:]))
+                return (
+                    f"{layer.name} acts on the last axis of its input {(self.batch, *layer.input_shape)} "
+                    f"and gives {layer.output_shape}, as Keras's Dense does; for one vector of "
+                    f"{math.prod(layer.input_shape):,} values per sample, flatten first: {flattened}",
+                )
+        return ()
 
 
 @functools.cache
