@@ -31,7 +31,8 @@ DOCUMENTS = {
 README = DOCUMENTS["README.md"]
 
 # What the examples run in, whatever the shell running the tests has: an 80-column terminal, no GitHub
-# Actions (which adds annotations to `check`), no colour settings. An example sets a variable with
+# Actions (which adds annotations to `check`), no colour settings, and as home the example's own folder, so
+# that `completions --install` writes nothing outside it. An example sets a variable with
 # `NAME=VALUE mlpcalc ...`.
 ENVIRONMENT: dict[str, str | None] = {
     "COLUMNS": "80",
@@ -39,6 +40,8 @@ ENVIRONMENT: dict[str, str | None] = {
     "GITHUB_WORKSPACE": None,
     "NO_COLOR": None,
     "FORCE_COLOR": None,
+    "XDG_CONFIG_HOME": None,
+    "XDG_DATA_HOME": None,
 }
 ASSIGNMENT = re.compile(r"[A-Z_][A-Z0-9_]*=\S*")
 
@@ -161,7 +164,7 @@ def test_example_runs_and_prints_what_the_documentation_shows(
     argv = example.mlpcalc
     assert argv is not None, f"not a form the tests run: {example}"
     stdin = words[1] + "\n" if words[0] == "echo" else None  # echo "TEXT" | mlpcalc ...
-    env = ENVIRONMENT | example.environment
+    env = ENVIRONMENT | {"HOME": str(workdir)} | example.environment
     result = CliRunner().invoke(app, argv[1:], input=stdin, env=env)
     output = example.output
     expected_code = 2 if output.startswith("Error:") else 1 if "over budget" in output.split("\n")[0] else 0
