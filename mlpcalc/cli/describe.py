@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from mlpcalc.cli.base import (
     SPEC_COMMAND,
@@ -19,6 +20,7 @@ from mlpcalc.cli.base import (
     SamplesOpt,
     SizeDTypeOpt,
     SpecArg,
+    SpecCommand,
     StyleChoice,
     app,
     ascii_only,
@@ -29,7 +31,8 @@ from mlpcalc.cli.base import (
 )
 from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
-from mlpcalc.core.model import DEFAULT_NAME, parse
+from mlpcalc.core.errors import ModelError
+from mlpcalc.core.model import DEFAULT_NAME, LayerRange, Model, parse
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 
@@ -50,12 +53,31 @@ def _resolve_format(json_flag: bool, output_format: str, style: str, width: int 
     return chosen
 
 
-def _refuse_ignored(chosen: str, style: str, costs: bool, given: Settings) -> None:
+def _refuse_ignored(
+    chosen: str,
+    style: str,
+    costs: bool,
+    given: Settings,
+    show_trainable: bool,
+    layer_range: tuple[str, str] | None,
+) -> None:
     """Options the chosen output would silently ignore are refused, each with its reason."""
     if style == "classic" and (
         costs or given != Settings(batch=given.batch, flops_convention=given.flops_convention)
     ):
         raise typer.BadParameter("tf.keras 2's text has no costs, optimizer or dtype", param_hint="--style")
+    if style == "classic" and (show_trainable or layer_range is not None):
+        raise typer.BadParameter(
+            "tf.keras 2.6's summary() takes no show_trainable or layer_range", param_hint="--style"
+        )
+    if chosen == "json" and show_trainable:
+        raise typer.BadParameter(
+            "the JSON always carries each layer's trainable_params", param_hint="--show-trainable"
+        )
+    if chosen == "json" and layer_range is not None:
+        raise typer.BadParameter(
+            "the JSON always describes every layer: pick from its layers list", param_hint="--layer-range"
+        )
     if given.flops_convention != MLPCALC and not (costs or chosen == "json"):
         raise typer.BadParameter(
             f"received {given.flops_convention}, but FLOPs show only with --costs or --json",
@@ -69,14 +91,45 @@ def _refuse_ignored(chosen: str, style: str, costs: bool, given: Settings) -> No
         )
 
 
-@app.command(**SPEC_COMMAND)
+class _AsideFirst(TyperCommand):
+    """Puts the arguments _SummaryCommand set aside back in front, once SpecCommand has sorted
+    the others (it sits between the two in the method order)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        return super().parse_args(ctx, [*ctx.meta.pop(ASIDE, []), *args])
+
+
+class _SummaryCommand(SpecCommand, _AsideFirst):
+    """SpecCommand moves one value of each option ahead of the specs; --layer-range takes two,
+    so `--layer-range dense_1 dense_3` is set aside whole and goes first (base.py's SpecCommand
+    could count each option's nargs instead, for every command)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        rest = list(args)
+        for index, arg in enumerate(rest):
+            if arg == "--":
+                break
+            if arg == LAYER_RANGE:
+                if len(rest) < index + 3 or "--" in rest[index + 1 : index + 3]:
+                    ctx.fail(f"Option '{LAYER_RANGE}' requires 2 arguments: FIRST LAST")
+                ctx.meta[ASIDE], rest = rest[index : index + 3], rest[:index] + rest[index + 3 :]
+                break
+        return super().parse_args(ctx, rest)
+
+
+ASIDE = "mlpcalc.summary.aside"  # in click's context: what _SummaryCommand set aside
+LAYER_RANGE = "--layer-range"
+
+
+@app.command(cls=_SummaryCommand, context_settings=SPEC_COMMAND["context_settings"])
 def summary(
     spec: SpecArg,
     width: Annotated[
         int | None,
         typer.Option(
             "--width",
-            help="Table width, 16 to 1000; default as Keras: min(88, terminal columns - 4).",
+            help="Table width, 16 to 1000 (31 with --show-trainable); default as Keras: "
+            "min(88, terminal columns - 4), with --show-trainable min(100, ...).",
             show_default=False,
         ),
     ] = None,
@@ -89,6 +142,25 @@ def summary(
     json_flag: JsonOpt = False,
     name: NameOpt = DEFAULT_NAME,
     batch: BatchOpt = None,
+    show_trainable: Annotated[
+        bool,
+        typer.Option(
+            "--show-trainable",
+            help="Add Keras's Trainable column (show_trainable=True): Y for a layer with weights, "
+            "- for one without.",
+        ),
+    ] = False,
+    layer_range: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            LAYER_RANGE,
+            metavar="FIRST LAST",
+            show_default=False,
+            help="Show the layers from FIRST to LAST (layer_range=(FIRST, LAST)); Keras matches each "
+            "as a regular expression at a name's start: dense_1 matches dense_10, dense_1$ does not. "
+            "The totals stay the whole model's.",
+        ),
+    ] = None,
     costs: Annotated[
         bool,
         typer.Option("--costs", help="Add columns: MACs, FLOPs and each layer's share of the parameters."),
@@ -120,6 +192,10 @@ def summary(
       mlpcalc summary "784->512->10 relu" --json
 
       mlpcalc summary "784->512->10 relu" --costs --optimizer adam
+
+      mlpcalc summary "64->256:nobias->bn->relu->10" --show-trainable
+
+      mlpcalc summary "784->512*4->10 relu" --layer-range dense_1 dense_3
     """
     chosen = _resolve_format(json_flag, output_format, style, width)
     given = settings(
@@ -129,10 +205,16 @@ def summary(
         flops_convention=convention,
         batch=batch,
     )
-    _refuse_ignored(chosen, style, costs, given)
-    figures = Figures(parse(spec, name=name, batch=batch), given)
+    _refuse_ignored(chosen, style, costs, given, show_trainable, layer_range)
+    model = parse(spec, name=name, batch=batch)
+    selected = _selected(model, layer_range)
+    rows = range(selected.start, selected.stop) if selected else None
+    figures = Figures(model, given)
+    keras_table = chosen == "table" and style != "classic"
+    if keras_table:
+        width = _keras_width(width, show_trainable)
     if chosen != "json":  # the JSON carries the model's notes itself
-        _print_notes(*figures.model.notes)
+        _print_notes(*model.notes, *(selected.notes if selected else ()))
     if chosen == "json":
         from mlpcalc.documents import summary_document, to_json
 
@@ -140,13 +222,25 @@ def summary(
     elif chosen == "markdown":
         from mlpcalc.render.text import markdown_summary
 
-        emit(markdown_summary(figures, costs))
+        emit(markdown_summary(figures, costs, show_trainable=show_trainable, rows=rows))
     elif style == "classic":
         from mlpcalc.render.keras import classic_summary
 
         emit(classic_summary(figures.model))
     else:
-        _print_keras_table(figures, width, costs)
+        assert width is not None
+        _print_keras_table(figures, width, costs, show_trainable, rows)
+
+
+def _selected(model: Model, layer_range: tuple[str, str] | None) -> LayerRange | None:
+    """Keras's rows for --layer-range (the core's rule); a name that matches no layer, or is no
+    regular expression, is a usage error."""
+    if layer_range is None:
+        return None
+    try:
+        return model.layer_range(*layer_range)
+    except ModelError as error:
+        raise typer.BadParameter(str(error), param_hint=LAYER_RANGE) from None
 
 
 def _print_notes(*notes: str) -> None:
@@ -154,27 +248,31 @@ def _print_notes(*notes: str) -> None:
     sys.stderr.write("".join(f"Note: {note}\n" for note in notes))
 
 
-def _print_keras_table(figures: Figures, width: int | None, costs: bool) -> None:
+def _keras_width(width: int | None, show_trainable: bool) -> int:
+    """The table's width: as given (checked), or Keras's default for the terminal."""
+    from mlpcalc.render.keras import MAX_WIDTH, default_width, layout
+
+    columns = layout(show_trainable)
+    if width is None:
+        return default_width(terminal_columns(), columns)
+    if not columns.min_width <= width <= MAX_WIDTH:
+        with_trainable = " with --show-trainable" if show_trainable else ""
+        raise typer.BadParameter(
+            f"must be from {columns.min_width} to {MAX_WIDTH}{with_trainable}, received {width}",
+            param_hint="--width",
+        )
+    return width
+
+
+def _print_keras_table(
+    figures: Figures, width: int, costs: bool, show_trainable: bool, rows: range | None
+) -> None:
     from rich.console import Console
 
-    from mlpcalc.render.keras import (
-        MAX_WIDTH,
-        MIN_WIDTH,
-        default_width,
-        keras_renderables,
-        render_plain,
-        table_width,
-    )
+    from mlpcalc.render.keras import keras_renderables, render_plain, table_width
 
-    columns = terminal_columns()
-    if width is None:
-        width = default_width(columns)
-    elif not MIN_WIDTH <= width <= MAX_WIDTH:
-        raise typer.BadParameter(
-            f"must be from {MIN_WIDTH} to {MAX_WIDTH}, received {width}", param_hint="--width"
-        )
-    renderables = keras_renderables(figures, width, costs)
-    console_width = max(columns, table_width(figures, width, costs))
+    renderables = keras_renderables(figures, width, costs, show_trainable=show_trainable, rows=rows)
+    console_width = max(terminal_columns(), table_width(figures, width, costs, rows))
     console = Console(highlight=False, width=console_width)
     if console.is_terminal:  # Keras's colours on a terminal; plain text anywhere else
         for renderable in renderables:

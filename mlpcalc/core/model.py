@@ -5,6 +5,7 @@ Nothing here allocates a weight: counts are Python integers, exact at any size.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import re
@@ -15,6 +16,7 @@ from mlpcalc.core.dtypes import DEFAULT_DTYPE, DTYPE_BYTES
 from mlpcalc.core.errors import ModelError
 from mlpcalc.core.layers import Dense, Flatten, Layer, Shape, VariableShape
 from mlpcalc.core.spec import Spec, parse_spec
+from mlpcalc.core.text import shown
 
 DEFAULT_NAME = "sequential"
 
@@ -185,6 +187,93 @@ class Model:
                     f"{math.prod(layer.input_shape):,} values per sample, flatten first: {flattened}",
                 )
         return ()
+
+    def layer_range(self, first: str, last: str) -> LayerRange:
+        """The rows Keras's `summary(layer_range=(first, last))` shows, by Keras's rule.
+
+        Keras reads each name as a regular expression matched at the start of a layer's name
+        (`re.match`): the rows go from the first layer `first` matches to the last one `last`
+        matches, both included, swapped if they come the other way round. A name that matches
+        no layer, or is no regular expression, raises ModelError (Keras: ValueError, re.error).
+        """
+        names = [layer.name for layer in self.layers]
+        found = [_matching(pattern, names) for pattern in (first, last)]
+        missing = [pattern for pattern, indexes in zip((first, last), found, strict=True) if not indexes]
+        if missing:
+            raise ModelError(_no_match(missing, names))
+        lower, upper = found
+        if min(lower) > max(upper):
+            start, stop = min(upper), max(lower) + 1
+        else:
+            start, stop = min(lower), max(upper) + 1
+        return LayerRange(start, stop, _range_notes(first, last, names, lower, upper, (start, stop)))
+
+
+@dataclass(frozen=True)
+class LayerRange:
+    """The layers a summary shows, `layers[start:stop]`, and notes on Keras's rule where its
+    rows differ from what the names alone would say (the CLI prints them on stderr)."""
+
+    start: int
+    stop: int
+    notes: tuple[str, ...] = ()
+
+
+def _quoted(text: str) -> str:
+    return f"'{text}'" if shown(text) == text else shown(text)
+
+
+def _matching(pattern: str, names: list[str]) -> list[int]:
+    """The indexes of the names `pattern` matches at their start, as Keras's re.match does."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        raise ModelError(
+            f"{_quoted(pattern)} is not a regular expression ({error}); Keras reads each name of "
+            "layer_range as one: escape its special characters with a backslash"
+        ) from None
+    return [index for index, name in enumerate(names) if compiled.match(name)]
+
+
+def _listed(names: list[str], limit: int = 12) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[: limit - 2]) + f", … ({len(names) - limit + 1:,} more), " + names[-1]
+
+
+def _no_match(patterns: list[str], names: list[str]) -> str:
+    """What to say of names that match no layer: the model's layers, and the nearest name."""
+    which = " and ".join(_quoted(pattern) for pattern in patterns)
+    verb = "matches" if len(patterns) == 1 else "match"
+    text = f"{which} {verb} no layer of the model; its layers are {_listed(names)}"
+    close = [difflib.get_close_matches(pattern, names, n=1) for pattern in patterns]
+    hints = [f"{_quoted(p)}: did you mean {c[0]}?" for p, c in zip(patterns, close, strict=True) if c]
+    return text + ("" if not hints else " (" + "; ".join(hints) + ")")
+
+
+def _range_notes(
+    first: str, last: str, names: list[str], lower: list[int], upper: list[int], rows: tuple[int, int]
+) -> tuple[str, ...]:
+    """Why Keras's rows are not what the two names, read as names, would give: a name that also
+    matches longer ones (dense_1 matches dense_10), or a range given the other way round."""
+    if first not in names or last not in names:
+        return ()  # regular expressions written as such: the user knows the rule
+    exact = sorted((names.index(first), names.index(last)))
+    shown_rows = f"from {names[rows[0]]} to {names[rows[1] - 1]}"
+    if (exact[0], exact[1] + 1) != rows:
+        ambiguous = {pattern: found for pattern, found in ((first, lower), (last, upper)) if len(found) > 1}
+        also = "; ".join(
+            f"{_quoted(pattern)} also matches {_listed([names[i] for i in found if names[i] != pattern])}"
+            for pattern, found in ambiguous.items()
+        )
+        return (
+            f"{also}: Keras reads each name as a regular expression matched at the start of a layer's "
+            f"name, so the rows go {shown_rows} (end a name with $ to match it alone: "
+            f"'{next(iter(ambiguous))}$')",
+        )
+    if exact[0] != names.index(first):
+        return (f"{first} comes after {last}: Keras shows the layers {shown_rows} all the same",)
+    return ()
 
 
 @functools.cache

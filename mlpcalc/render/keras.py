@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
 from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Column, Table
 
-from mlpcalc.core.model import BatchShape, Model
+from mlpcalc.core.model import BatchShape, BuiltLayer, Model
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 from mlpcalc.render.formats import cost_cells, readable_size, shape_text
@@ -26,12 +28,16 @@ MIN_WIDTH = 16  # the narrowest width whose columns are all MIN_COLUMN wide (a t
 MAX_WIDTH = 1000  # wider is no table anyone reads, and rich takes long to draw it
 HEADER = ("Layer (type)", "Output Shape", "Param #")
 JUSTIFY = ("left", "left", "right")
+# summary(show_trainable=True): Keras widens its default by 12 and squeezes the columns into
+# the first 90% of the width to make room for a centred "Trainable" column.
+TRAINABLE_EXTRA_WIDTH = 12
+TRAINABLE_SHARE = 0.90
 
 
-def column_widths(width: int) -> list[int] | None:
+def column_widths(width: int, stops: Sequence[float] = COLUMN_STOPS) -> list[int] | None:
     """Keras's column widths for a table `width` wide, or None if a column would be < 4."""
     widths, current = [], 0
-    for stop in COLUMN_STOPS:
+    for stop in stops:
         column = int(stop * width) - current
         if column < MIN_COLUMN:
             return None
@@ -40,9 +46,46 @@ def column_widths(width: int) -> list[int] | None:
     return widths
 
 
-def default_width(terminal_columns: int) -> int:
-    """Keras's width for a terminal: min(88, columns - 4), never below the minimum."""
-    return max(min(KERAS_DEFAULT_WIDTH, terminal_columns - 4), MIN_WIDTH)
+@dataclass(frozen=True)
+class Layout:
+    """Keras's columns: their headers, alignments and ends (fractions of the width), and the
+    width Keras picks when it is given none (before the terminal narrows it)."""
+
+    header: tuple[str, ...]
+    justify: tuple[str, ...]
+    stops: tuple[float, ...]
+    default_width: int
+
+    def widths(self, width: int) -> list[int] | None:
+        return column_widths(width, self.stops)
+
+    @cached_property
+    def min_width(self) -> int:
+        """The narrowest width from which every wider one has columns of MIN_COLUMN at least."""
+        width = MAX_WIDTH
+        while width > 1 and self.widths(width - 1) is not None:
+            width -= 1
+        return width
+
+
+PLAIN = Layout(HEADER, JUSTIFY, COLUMN_STOPS, KERAS_DEFAULT_WIDTH)
+TRAINABLE = Layout(
+    (*HEADER, "Trainable"),
+    (*JUSTIFY, "center"),
+    (*(stop * TRAINABLE_SHARE for stop in COLUMN_STOPS), 1.0),  # Keras's arithmetic, float for float
+    KERAS_DEFAULT_WIDTH + TRAINABLE_EXTRA_WIDTH,
+)
+
+
+def layout(show_trainable: bool) -> Layout:
+    """The columns of `model.summary(show_trainable=...)`."""
+    return TRAINABLE if show_trainable else PLAIN
+
+
+def default_width(terminal_columns: int, columns: Layout = PLAIN) -> int:
+    """Keras's width for a terminal: min(88, columns - 4) (100 with the Trainable column),
+    never below the narrowest table."""
+    return max(min(columns.default_width, terminal_columns - 4), columns.min_width)
 
 
 # ------------------------------------------------------------------ Keras 3 (rich)
@@ -61,37 +104,64 @@ def _bold(text: str) -> str:
     return f"[bold]{text}[/]"
 
 
-def keras_renderables(figures: Figures, width: int, costs: bool = False) -> list[RenderableType]:
+def _trainable(layer: BuiltLayer) -> str:
+    # Keras: Y (green) for a trainable layer with weights, N (red) for a frozen one, - without
+    # weights. A spec cannot freeze a layer, so mlpcalc's are Y or -.
+    return "[bold][color(34)]Y[/][/]" if layer.variables else _bold("-")
+
+
+def shown_layers(model: Model, rows: range | None) -> list[BuiltLayer]:
+    """The layers a summary shows: all, or those of Keras's layer_range (Model.layer_range)."""
+    return list(model.layers) if rows is None else [model.layers[index] for index in rows]
+
+
+def _cost_columns(figures: Figures, rows: range | None) -> dict[str, list[str]]:
+    cells = cost_cells(figures)
+    return cells if rows is None else {header: [column[i] for i in rows] for header, column in cells.items()}
+
+
+def keras_renderables(
+    figures: Figures,
+    width: int,
+    costs: bool = False,
+    *,
+    show_trainable: bool = False,
+    rows: range | None = None,
+) -> list[RenderableType]:
     """What Keras 3 passes to `console.print`, in order: title, table, totals.
 
-    With `costs`, three columns follow Keras's: MACs, FLOPs (in the settings' convention)
-    and the layer's share of the parameters; the table grows by their width.
+    `show_trainable` adds Keras's Trainable column; `rows` keeps only those layers (Keras's
+    layer_range: the totals stay the whole model's). With `costs`, three columns follow
+    Keras's: MACs, FLOPs (in the settings' convention) and the layer's share of the
+    parameters; the table grows by their width.
     """
-    model = figures.model
-    widths = column_widths(width)
+    model, columns_layout = figures.model, layout(show_trainable)
+    widths = columns_layout.widths(width)
     if widths is None:
-        raise ValueError(f"a summary needs a width of at least {MIN_WIDTH}")
+        raise ValueError(f"a summary needs a width of at least {columns_layout.min_width}")
     if costs:  # Keras's columns as Keras draws them, then ours, never squeezed
-        widths = drawn_widths(width)
+        widths = drawn_widths(width, columns_layout)
     columns = [
         Column(name, justify=justify, width=column)  # type: ignore[arg-type]
-        for name, justify, column in zip(HEADER, JUSTIFY, widths, strict=True)
+        for name, justify, column in zip(columns_layout.header, columns_layout.justify, widths, strict=True)
     ]
-    rows = [
+    layers = shown_layers(model, rows)
+    cells = [
         [
             f"{escape(layer.name)} ([color(33)]{escape(layer.keras_class)}[/])",
             _shape(layer.output_shape),
             _number(f"{layer.params:,}"),
+            *([_trainable(layer)] if show_trainable else []),
         ]
-        for layer in model.layers
+        for layer in layers
     ]
     if costs:
-        for header, cells in cost_cells(figures).items():
-            columns.append(Column(header, justify="right", width=max(len(header), *map(len, cells))))
-            for row, cell in zip(rows, cells, strict=True):
+        for header, column in _cost_columns(figures, rows).items():
+            columns.append(Column(header, justify="right", width=max(len(header), *map(len, column))))
+            for row, cell in zip(cells, column, strict=True):
                 row.append(_number(cell))
     table = Table(*columns, width=None if costs else width, show_lines=True)
-    for row in rows:
+    for row in cells:
         table.add_row(*row)
     return [
         _bold(f'Model: "{escape(model.name)}"'),
@@ -103,20 +173,22 @@ def keras_renderables(figures: Figures, width: int, costs: bool = False) -> list
     ]
 
 
-def drawn_widths(width: int) -> list[int]:
-    """The widths rich gives Keras's three columns in a table `width` wide (their nominal
-    widths leave no room for padding and borders, so rich narrows them)."""
-    widths = column_widths(width) or []
-    table = Table(*(Column(name, width=w) for name, w in zip(HEADER, widths, strict=True)), width=width)
+def drawn_widths(width: int, columns: Layout = PLAIN) -> list[int]:
+    """The widths rich gives Keras's columns in a table `width` wide (their nominal widths
+    leave no room for padding and borders, so rich narrows them)."""
+    widths = columns.widths(width) or []
+    table = Table(
+        *(Column(name, width=w) for name, w in zip(columns.header, widths, strict=True)), width=width
+    )
     top = render_plain([table], width).splitlines()[0]
     return [len(segment) - 2 for segment in top[1:-1].split("┳")]
 
 
-def table_width(figures: Figures, width: int, costs: bool) -> int:
+def table_width(figures: Figures, width: int, costs: bool, rows: range | None = None) -> int:
     """How wide the table is drawn: `width`, plus the cost columns (each with its padding and border)."""
     if not costs:
         return width
-    cells = cost_cells(figures)
+    cells = _cost_columns(figures, rows)
     return width + sum(max(len(header), *map(len, column)) + 3 for header, column in cells.items())
 
 
@@ -149,14 +221,24 @@ def render_plain(renderables: Sequence[RenderableType], console_width: int, asci
 
 def keras_summary(
     model: Model,
-    width: int = KERAS_DEFAULT_WIDTH,
+    width: int | None = None,
     console_width: int | None = None,
     settings: Settings | None = None,
+    *,
+    show_trainable: bool = False,
+    rows: range | None = None,
 ) -> str:
     """The text of Keras 3's `model.summary(line_length=width)` on a `console_width` terminal,
     for variables of the settings' dtype, after `compile(optimizer=...)` if they name an
-    optimizer (under the mixed_float16 policy if they say mixed precision)."""
-    renderables = keras_renderables(Figures(model, settings or Settings()), width)
+    optimizer (under the mixed_float16 policy if they say mixed precision); with
+    `show_trainable=True` and `layer_range` (`rows`, from Model.layer_range) as given. With no
+    width, Keras's default: 88 (100 with the Trainable column), or the console's width less 4
+    if that is narrower."""
+    if width is None:
+        columns = layout(show_trainable)
+        width = columns.default_width if console_width is None else default_width(console_width, columns)
+    figures = Figures(model, settings or Settings())
+    renderables = keras_renderables(figures, width, show_trainable=show_trainable, rows=rows)
     return render_plain(renderables, max(console_width or width, width))
 
 

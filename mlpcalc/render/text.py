@@ -42,16 +42,23 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
-def markdown_summary(figures: Figures, costs: bool = False) -> str:
-    """A GitHub-flavoured markdown table of the summary, for pull requests and READMEs."""
+def markdown_summary(
+    figures: Figures, costs: bool = False, *, show_trainable: bool = False, rows: range | None = None
+) -> str:
+    """A GitHub-flavoured markdown table of the summary, for pull requests and READMEs: with
+    Keras's Trainable column (`show_trainable`), of the layers of Keras's layer_range (`rows`)."""
     model = figures.model
     lines = [f'**Model: "{_cell(model.name)}"** `{model.spec}`', ""]
     extra = cost_cells(figures) if costs else {}
-    headers = ["Layer (type)", "Output Shape", "Param #", *extra]
+    headers = ["Layer (type)", "Output Shape", "Param #", *(["Trainable"] if show_trainable else []), *extra]
+    aligns = [":---", ":---", "---:", *([":---:"] if show_trainable else []), *("---:" for _ in extra)]
     lines.append("| " + " | ".join(headers) + " |")
-    lines.append("| :--- | :--- | " + " | ".join("---:" for _ in headers[2:]) + " |")
-    for index, layer in enumerate(model.layers):
+    lines.append("| " + " | ".join(aligns) + " |")
+    for index in rows if rows is not None else range(len(model.layers)):
+        layer = model.layers[index]
         cells = [f"{layer.name} ({layer.keras_class})", shape_text(layer.output_shape), f"{layer.params:,}"]
+        if show_trainable:  # as Keras: Y with weights (a spec freezes none), - without
+            cells.append("Y" if layer.variables else "-")
         cells += [column[index] for column in extra.values()]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")

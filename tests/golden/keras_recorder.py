@@ -18,6 +18,9 @@ stdin holds a JSON list of descriptions, stdout gets a JSON list of reports in t
      "name": "sequential",                 # the model's name (optional)
      "summary_line_length": null,          # model.summary(line_length=...)
      "summary_columns": 200,               # COLUMNS while Keras prints (it sizes the table by it)
+     "summary_calls": [{"line_length": 88, "columns": 200,         # optional: more summaries, with
+                        "show_trainable": true,                    # Keras's other arguments; each
+                        "layer_range": ["dense_1", "dense_3"]}],   # call's text, or its error
      "forward": {"npz": "out.npz",         # optional: randomized weights, x and model(x) into one .npz
                  "seed": 7, "batch": 5, "x_seed": 11, "x_scale": 40.0, "dtype": "float16"}}
 
@@ -26,7 +29,8 @@ is handed to Keras as a function named `name(arg=value,...)`, which is how the r
 
 A report holds the model's name, every layer (class, output shape, parameter counts, the
 relevant config, its variables), totals, the variable paths, and the summary text twice: as
-printed with summary_columns (width 88 by default) and with COLUMNS=80 (width 76). With
+printed with summary_columns (width 88 by default) and with COLUMNS=80 (width 76); with
+summary_calls, the text of each of those calls too (or the exception Keras raised). With
 --classic it holds the tf.keras 2 summary text and the `name shape` lines of the trainable
 variables instead.
 """
@@ -146,10 +150,12 @@ def columns(count: int) -> Iterator[None]:
             os.environ["COLUMNS"] = before
 
 
-def summary(model: Any, line_length: int | None, width: int) -> dict[str, Any]:
+def summary(model: Any, line_length: int | None, width: int, **options: Any) -> dict[str, Any]:
     printed: list[str] = []
     with columns(width):
-        model.summary(line_length=line_length, print_fn=lambda text, *_, **__: printed.append(text))
+        model.summary(
+            line_length=line_length, print_fn=lambda text, *_, **__: printed.append(text), **options
+        )
     # Keras 3 hands the whole text to print_fn at once; tf-keras one line at a time.
     text = "\n".join(printed) + "\n" if CLASSIC else "".join(printed)
     return {
@@ -159,6 +165,19 @@ def summary(model: Any, line_length: int | None, width: int) -> dict[str, Any]:
         "effective_width": max((len(line) for line in text.splitlines()), default=0),
         "print_fn_calls": len(printed),
     }
+
+
+def summary_call(model: Any, call: dict[str, Any]) -> dict[str, Any]:
+    """One summary_calls entry: model.summary(line_length=..., show_trainable=..., layer_range=...)
+    with COLUMNS=columns, as printed, or the exception it raised (type and message)."""
+    options = {key: call[key] for key in ("show_trainable", "layer_range") if key in call}
+    if "layer_range" in options:
+        options["layer_range"] = tuple(options["layer_range"])
+    try:
+        printed = summary(model, call.get("line_length"), call["columns"], **options)
+    except Exception as error:  # Keras's refusal is the fact recorded (ValueError, re.error)
+        return {"call": call, "error": {"type": type(error).__name__, "message": str(error)}}
+    return {"call": call, **printed}
 
 
 def wide_summary(model: Any, description: dict[str, Any]) -> dict[str, Any]:
@@ -312,6 +331,8 @@ def record(description: dict[str, Any]) -> dict[str, Any]:
         "summary": wide_summary(model, description),
         "summary_80col": summary(model, None, 80),
     }
+    if "summary_calls" in description:
+        report["summary_calls"] = [summary_call(model, call) for call in description["summary_calls"]]
     if "forward" in description:
         report["forward"] = forward(description, description["forward"])
     return report

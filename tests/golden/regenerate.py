@@ -8,6 +8,7 @@ mlpcalc's output is never used. Needs the Keras virtual environment of README.md
     python3 tests/golden/regenerate.py              # keras/*.json: summaries, shapes, counts, variables
     python3 tests/golden/regenerate.py --forward    # forward/*.npz: weights, x, model(x) in float32
     python3 tests/golden/regenerate.py --float16    # float16/*.npz: the same, every layer float16
+    python3 tests/golden/regenerate.py --options    # options/*.json: show_trainable, layer_range
     python3 tests/golden/regenerate.py --reference  # reference/*.txt (and TensorFlow 2.6: README.md)
 
 Each run imports Keras twice (two recorders, one per core) and takes well under a minute.
@@ -30,6 +31,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "keras"
+OPTIONS_OUT = HERE / "options"
 FORWARD_OUT = HERE / "forward"
 FLOAT16_OUT = HERE / "float16"
 RECORDER = HERE / "keras_recorder.py"
@@ -169,6 +171,8 @@ def description(case: dict[str, object]) -> dict[str, object]:
     if "line_length" in case:
         described["summary_line_length"] = case["line_length"]
     described["summary_columns"] = 200
+    if "calls" in case:  # options_cases.json: summaries with Keras's other arguments
+        described["summary_calls"] = case["calls"]
     return described
 
 
@@ -242,12 +246,12 @@ def regenerate_npz(
                 print("wrote", old.relative_to(HERE), file=sys.stderr)
 
 
-def regenerate_summaries(python: str, cases: list[dict[str, object]]) -> None:
-    OUT.mkdir(exist_ok=True)
+def regenerate_summaries(python: str, cases: list[dict[str, object]], folder: Path = OUT) -> None:
+    folder.mkdir(exist_ok=True)
     reports = record_in_parallel(python, [description(case) for case in cases])
     for case, report in zip(cases, reports, strict=True):
         fixture = {**case, "report": report}
-        path = OUT / f"{case['id']}.json"
+        path = folder / f"{case['id']}.json"
         changed = write_text(path, json.dumps(fixture, indent=1, ensure_ascii=False) + "\n")
         print("wrote" if changed else "unchanged", path.relative_to(HERE), file=sys.stderr)
 
@@ -305,6 +309,11 @@ def main() -> None:
     family.add_argument("--forward", action="store_true", help="the forward fixtures (forward_cases.json)")
     family.add_argument("--float16", action="store_true", help="float16_cases.json, in float16")
     family.add_argument("--reference", action="store_true", help="the texts under reference/")
+    family.add_argument(
+        "--options",
+        action="store_true",
+        help="options/*.json: show_trainable, layer_range (options_cases.json)",
+    )
     parser.add_argument(
         "--classic-python",
         default=str(Path.home() / ".venvs/tf26/bin/python"),
@@ -314,6 +323,13 @@ def main() -> None:
 
     if args.reference:
         regenerate_references(args.python, args.classic_python)
+        return
+
+    if args.options:
+        cases = json.loads((HERE / "options_cases.json").read_text())
+        regenerate_summaries(
+            args.python, [c for c in cases if not args.only or c["id"] == args.only], OPTIONS_OUT
+        )
         return
 
     if args.forward or args.float16:
