@@ -256,6 +256,8 @@ def forward_document(run: Run) -> dict[str, Any]:
         },
         "output_stats": run.output_stats.to_dict(),
     }
+    if run.model.notes:  # what the text prints on stderr: in the document, for programs
+        document["notes"] = list(run.model.notes)
     if run.layer_stats is not None:
         document["layers"] = [
             {"name": layer.name, "type": layer.keras_class, **stats.to_dict()}

@@ -24,15 +24,13 @@ from mlpcalc.budgets import LIMITS
 from mlpcalc.core.activations import KINDS
 from mlpcalc.core.conventions import CONVENTIONS
 from mlpcalc.core.dtypes import DTYPE_BYTES
-from mlpcalc.core.layers import ActivationLayer, BatchNormalization, Dense, Dropout, LayerNormalization
+from mlpcalc.core.layers import DATA_FORMAT, LAYER_KINDS
 from mlpcalc.costs.optimizers import OPTIMIZERS
 from mlpcalc.diff import CHANGES
 from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
 
 OUT = Path(__file__).resolve().parent.parent / "mlpcalc" / "schemas"
-LAYER_CLASSES = [
-    kind.keras_class for kind in (Dense, BatchNormalization, LayerNormalization, Dropout, ActivationLayer)
-]
+LAYER_CLASSES = [kind.keras_class for kind in LAYER_KINDS]
 
 # Each schema: its id, and the closed lists at JSON pointers inside it.
 FACTS: dict[str, tuple[str, dict[str, list[Any]]]] = {
@@ -45,6 +43,7 @@ FACTS: dict[str, tuple[str, dict[str, list[Any]]]] = {
             "/$defs/layer/properties/type/enum": LAYER_CLASSES,
             "/$defs/convention/enum": list(CONVENTIONS),
             "/$defs/optimizer/enum": list(OPTIMIZERS),
+            "/$defs/layer/properties/data_format/const": DATA_FORMAT,
         },
     ),
     "variables": (documents.VARIABLES_SCHEMA, {}),

@@ -639,3 +639,16 @@ def test_a_forgotten_quote_gets_a_hint(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "Quote the spec" in result.stderr and "redirection" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["costs", "forward"])
+def test_the_flatten_note_shows_wherever_the_model_is_described(command: str) -> None:
+    # 28x28->128->10: each Dense acts on the last axis (Keras allows it); the note says so.
+    text = run(command, "28x28->128->10")
+    assert text.exit_code == 0
+    assert text.stderr.startswith("Note: dense acts on the last axis")
+    assert "28x28->flatten->128" in text.stderr
+    document = run(command, "28x28->128->10", "--json")
+    assert document.stderr == ""
+    assert json.loads(document.stdout)["notes"][0].startswith("dense acts on the last axis")
+    assert run(command, "28x28->flatten->128->10").stderr == ""

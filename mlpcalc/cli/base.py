@@ -7,6 +7,7 @@ describe.py (summary, variables, costs, diff), check.py, run.py (forward, init).
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import re
 import shutil
@@ -119,7 +120,9 @@ class SpecCommand(TyperCommand):
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         params = self.get_params(ctx)
         options = [opt for param in params for opt in param.opts if opt.startswith("-")]
-        takes_value = {opt for param in params if not getattr(param, "is_flag", True) for opt in param.opts}
+        takes = {  # the options that take values: how many (--layer-range: two), and their names
+            opt: param for param in params if not getattr(param, "is_flag", True) for opt in param.opts
+        }
         before, positional = [], []
         rest = iter(args)
         for arg in rest:
@@ -130,8 +133,12 @@ class SpecCommand(TyperCommand):
                 ctx.find_root().meta[DEBUG] = True
             elif name in options:
                 before.append(arg)
-                if name in takes_value and "=" not in arg:  # its value, whatever it looks like
-                    before.extend(value for value in [next(rest, None)] if value is not None)
+                if name in takes and "=" not in arg:  # its values, whatever they look like
+                    count = max(1, takes[name].nargs)
+                    taken = list(itertools.islice(rest, count))
+                    if len(taken) < count and count > 1:
+                        ctx.fail(f"Option '{name}' requires {count} arguments: {takes[name].metavar}")
+                    before.extend(taken)
             elif OPTION_NAME.fullmatch(name):
                 close = difflib.get_close_matches(name, options, n=1)
                 ctx.fail(f"No such option: {name}" + (f". Did you mean {close[0]}?" if close else ""))
@@ -225,6 +232,11 @@ def main_options(
 
 
 # ---------------------------------------------------------------- plumbing
+
+
+def print_notes(*notes: str) -> None:
+    """The core's notes, on stderr: hints beside the result, never part of it."""
+    sys.stderr.write("".join(f"Note: {note}\n" for note in notes))
 
 
 def ascii_only() -> bool:

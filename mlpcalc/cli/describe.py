@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
-from typer.core import TyperCommand
 
 from mlpcalc.cli.base import (
     SPEC_COMMAND,
@@ -20,11 +18,11 @@ from mlpcalc.cli.base import (
     SamplesOpt,
     SizeDTypeOpt,
     SpecArg,
-    SpecCommand,
     StyleChoice,
     app,
     ascii_only,
     emit,
+    print_notes,
     read_spec,
     settings,
     terminal_columns,
@@ -91,37 +89,10 @@ def _refuse_ignored(
         )
 
 
-class _AsideFirst(TyperCommand):
-    """Puts the arguments _SummaryCommand set aside back in front, once SpecCommand has sorted
-    the others (it sits between the two in the method order)."""
-
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
-        return super().parse_args(ctx, [*ctx.meta.pop(ASIDE, []), *args])
-
-
-class _SummaryCommand(SpecCommand, _AsideFirst):
-    """SpecCommand moves one value of each option ahead of the specs; --layer-range takes two,
-    so `--layer-range dense_1 dense_3` is set aside whole and goes first (base.py's SpecCommand
-    could count each option's nargs instead, for every command)."""
-
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
-        rest = list(args)
-        for index, arg in enumerate(rest):
-            if arg == "--":
-                break
-            if arg == LAYER_RANGE:
-                if len(rest) < index + 3 or "--" in rest[index + 1 : index + 3]:
-                    ctx.fail(f"Option '{LAYER_RANGE}' requires 2 arguments: FIRST LAST")
-                ctx.meta[ASIDE], rest = rest[index : index + 3], rest[:index] + rest[index + 3 :]
-                break
-        return super().parse_args(ctx, rest)
-
-
-ASIDE = "mlpcalc.summary.aside"  # in click's context: what _SummaryCommand set aside
 LAYER_RANGE = "--layer-range"
 
 
-@app.command(cls=_SummaryCommand, context_settings=SPEC_COMMAND["context_settings"])
+@app.command(**SPEC_COMMAND)
 def summary(
     spec: SpecArg,
     width: Annotated[
@@ -214,7 +185,7 @@ def summary(
     if keras_table:
         width = _keras_width(width, show_trainable)
     if chosen != "json":  # the JSON carries the model's notes itself
-        _print_notes(*model.notes, *(selected.notes if selected else ()))
+        print_notes(*model.notes, *(selected.notes if selected else ()))
     if chosen == "json":
         from mlpcalc.documents import summary_document, to_json
 
@@ -241,11 +212,6 @@ def _selected(model: Model, layer_range: tuple[str, str] | None) -> LayerRange |
         return model.layer_range(*layer_range)
     except ModelError as error:
         raise typer.BadParameter(str(error), param_hint=LAYER_RANGE) from None
-
-
-def _print_notes(*notes: str) -> None:
-    """The core's notes, on stderr: hints beside the result, never part of it."""
-    sys.stderr.write("".join(f"Note: {note}\n" for note in notes))
 
 
 def _keras_width(width: int | None, show_trainable: bool) -> int:
@@ -366,6 +332,7 @@ def costs(
         return
     from mlpcalc.render.costs import costs_text
 
+    print_notes(*figures.model.notes)
     emit(costs_text(figures))
 
 

@@ -20,6 +20,7 @@ from mlpcalc.cli.base import (
     ascii_only,
     emit,
     plain,
+    print_notes,
 )
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.model import DEFAULT_NAME, parse
@@ -132,6 +133,8 @@ def forward(
         )
     if quiet:
         return
+    if not json_flag:  # the JSON carries the model's notes itself
+        print_notes(*model.notes)
     if json_flag:
         emit(to_json(forward_document(run), ascii_only=ascii_only()))
     elif style == "classic":

@@ -125,7 +125,7 @@ _mlpcalc() {
         return 0
     fi
     case $command in
-        summary) options="--width --style --format --json --name --batch --costs --flops-convention --dtype --optimizer --mixed-precision --help -h" takes="--width --style --format --name --batch --flops-convention --dtype --optimizer" positional=(spec) variadic=0 ;;
+        summary) options="--width --style --format --json --name --batch --show-trainable --layer-range --costs --flops-convention --dtype --optimizer --mixed-precision --help -h" takes="--width --style --format --name --batch --layer-range --flops-convention --dtype --optimizer" positional=(spec) variadic=0 ;;
         variables) options="--style --json --name --help -h" takes="--style --name" positional=(spec) variadic=0 ;;
         costs) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" takes="--batch --dtype --optimizer --flops-convention --name" positional=(spec) variadic=0 ;;
         diff) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --help -h" takes="--batch --dtype --optimizer --flops-convention" positional=(spec spec) variadic=0 ;;

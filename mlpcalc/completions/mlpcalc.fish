@@ -64,6 +64,8 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l format -xa 'tabl
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l name -x
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l batch -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l show-trainable
+complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l layer-range -x
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l costs
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l flops-convention -xa 'mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler'
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l dtype -xa 'float32 bfloat16 float16 int8 float64'

@@ -4,7 +4,7 @@
 Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        'summary' = @('--width', '--style', '--format', '--json', '--name', '--batch', '--costs', '--flops-convention', '--dtype', '--optimizer', '--mixed-precision', '--help', '-h')
+        'summary' = @('--width', '--style', '--format', '--json', '--name', '--batch', '--show-trainable', '--layer-range', '--costs', '--flops-convention', '--dtype', '--optimizer', '--mixed-precision', '--help', '-h')
         'variables' = @('--style', '--json', '--name', '--help', '-h')
         'costs' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--name', '--help', '-h')
         'diff' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--help', '-h')
@@ -38,7 +38,7 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'variables:--style' = @('keras', 'classic')
     }
     $files = @('--config', '--input', '--output', '--weights', '-o')
-    $values = @('--batch', '--chunk', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--output-shape', '--params', '--seed', '--width')
+    $values = @('--batch', '--chunk', '--layer-range', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--output-shape', '--params', '--seed', '--width')
     $globals = @('--version', '--debug', '--help', '-h')
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
     if ($wordToComplete -ne '') { $words = $words[0..($words.Count - 2)] }

@@ -394,7 +394,10 @@ def forward(
     out_features = model.output_features
     if out is None:
         out = np.empty((the_plan.rows, *out_features), dtype=the_plan.dtype)
-    steps = _prepare(model, weights, dtype)
+    with np.errstate(
+        all="ignore"
+    ):  # a negative moving variance gives NaN, as in Keras: reported, not warned of
+        steps = _prepare(model, weights, dtype)
     size = the_plan.chunk * the_plan.largest
     current, spare = np.empty(size, dtype=dtype), np.empty(size, dtype=dtype)
     first = model.spec.input_shape[-1]

@@ -40,8 +40,16 @@ def _aligned(
     whole = right if whole is None else whole
     columns = len(rows[0])
     widths = [max(len(row[i]) for row in rows) for i in range(columns)]
-    longest = [max((len(word) for row in rows for word in row[i].split()), default=0) for i in range(columns)]
     excess = sum(widths) + 2 * (columns - 1) - width
+    if excess <= 0:  # it fits: every cell on one line
+        return [
+            "  ".join(
+                cell.rjust(w) if i in right else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+            for row in rows
+        ]
+    longest = {i: max((len(word) for row in rows for word in row[i].split()), default=0) for i in whole}
     text = [i for i in range(columns) if i not in whole]
     for floors in ({i: MIN_TEXT for i in text}, {i: longest[i] for i in whole}, {i: 1 for i in text}):
         for i in sorted(floors, key=lambda i: widths[i] - floors[i], reverse=True):
