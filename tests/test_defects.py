@@ -652,3 +652,18 @@ def test_the_flatten_note_shows_wherever_the_model_is_described(command: str) ->
     assert document.stderr == ""
     assert json.loads(document.stdout)["notes"][0].startswith("dense acts on the last axis")
     assert run(command, "28x28->flatten->128->10").stderr == ""
+
+
+def test_the_help_has_the_spec_cheatsheet_and_each_line_parses() -> None:
+    from mlpcalc.cli.base import SPEC_CHEATSHEET
+    from mlpcalc.core.activations import KINDS
+    from mlpcalc.core.spec import parse_spec
+
+    for command in ([], ["summary"]):
+        shown = run(*command, "--help", columns=100).stdout
+        assert "Spec language (docs/spec.md):" in shown and "28x28->flatten->10" in shown
+    examples = [line.strip().split("  ")[0] for line in SPEC_CHEATSHEET.splitlines() if line[2:3].isdigit()]
+    assert len(examples) == 8
+    for example in examples:
+        parse_spec(example)  # raises if the cheat-sheet teaches a spec that does not parse
+    assert all(name in SPEC_CHEATSHEET for name in KINDS)

@@ -23,6 +23,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from mlpcalc import __version__
+from mlpcalc.core.activations import KINDS
 from mlpcalc.core.errors import ExitCode, MlpcalcError, SettingsError, SpecError
 from mlpcalc.core.spec import MAX_SIZE
 from mlpcalc.core.text import TooLong, read_text, shown
@@ -87,13 +88,33 @@ class Group(TyperGroup):
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
 
+# The spec language in a screenful, for --help (docs/spec.md has it whole; the grammar is in
+# core/spec.py's docstring, the activations in core/activations.py).
+SPEC_CHEATSHEET = "\n".join(
+    [
+        "Spec language (docs/spec.md):",
+        "",
+        "  784->512->10            input 784; Dense 512, Dense 10 (no activation)",
+        "  784->512:relu->10       an activation after ':'; some take an argument:",
+        "                          gelu(tanh), elu(0.5), leaky_relu(0.1)",
+        "  784->512->10 relu       after a space: every Dense but the last",
+        "  64->256*3:gelu          *3: three identical Dense layers",
+        "  64->256:nobias->bn      a Dense without bias; BatchNormalization",
+        "  64->ln->relu->10        LayerNormalization; an Activation layer",
+        "  64->dropout(0.2)->10    Dropout and its rate",
+        "  28x28->flatten->10      input dimensions with x; Flatten",
+        "",
+        "Activations: " + ", ".join(KINDS) + ".",
+    ]
+)
+
 app = typer.Typer(
     cls=Group,
     name="mlpcalc",
     help=(
         "Shapes, parameter counts and Keras summaries of MLPs, from a one-line spec, "
         "without TensorFlow, Keras or PyTorch.\n\n"
-        'Example: mlpcalc summary "784->512->10 relu"'
+        'Example: mlpcalc summary "784->512->10 relu"\n\n' + SPEC_CHEATSHEET
     ),
     no_args_is_help=True,
     add_completion=False,

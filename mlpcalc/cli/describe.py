@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Annotated
 
 import typer
 
 from mlpcalc.cli.base import (
+    SPEC_CHEATSHEET,
     SPEC_COMMAND,
     BatchOpt,
     ConventionOpt,
@@ -167,6 +169,8 @@ def summary(
       mlpcalc summary "64->256:nobias->bn->relu->10" --show-trainable
 
       mlpcalc summary "784->512*4->10 relu" --layer-range dense_1 dense_3
+
+    {cheatsheet}
     """
     chosen = _resolve_format(json_flag, output_format, style, width)
     given = settings(
@@ -201,6 +205,12 @@ def summary(
     else:
         assert width is not None
         _print_keras_table(figures, width, costs, show_trainable, rows)
+
+
+# The spec's cheat-sheet, kept in one place (base.py), closes summary's --help too.
+summary.__doc__ = (summary.__doc__ or "").replace(
+    "{cheatsheet}", textwrap.indent(SPEC_CHEATSHEET, "    ").lstrip()
+)
 
 
 def _selected(model: Model, layer_range: tuple[str, str] | None) -> LayerRange | None:
