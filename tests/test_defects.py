@@ -667,3 +667,17 @@ def test_the_help_has_the_spec_cheatsheet_and_each_line_parses() -> None:
     for example in examples:
         parse_spec(example)  # raises if the cheat-sheet teaches a spec that does not parse
     assert all(name in SPEC_CHEATSHEET for name in KINDS)
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_summary_costs_fits_the_terminal(columns: int) -> None:
+    # The cost columns were added to Keras's 88 or 76: 111 columns in an 80-column terminal.
+    result = run("summary", "784->512->10 relu", "--costs", "--batch", "100000", columns=columns)
+    assert result.exit_code == 0
+    assert max(map(len, result.stdout.splitlines())) <= columns
+    assert "401,408" in result.stdout.split() or "401,408" in result.stdout.replace("│", " ").split()
+    wide = run("summary", "784->512->10 relu", "--costs", columns=200)  # room for Keras's 88 and the costs
+    plain = run("summary", "784->512->10 relu", columns=200)
+    assert wide.stdout.splitlines()[1].startswith(plain.stdout.splitlines()[1][:-1])  # Keras's part intact
+    forced = run("summary", "784->512->10 relu", "--costs", "--width", "88", columns=80)  # --width forces
+    assert max(map(len, forced.stdout.splitlines())) > 80

@@ -240,7 +240,7 @@ def test_costs_keep_kerass_trainable_columns() -> None:
     assert recorded["call"] == {"show_trainable": True, "columns": 80}
     keras = recorded["text"].splitlines()
     spec = "28x28->flatten->128:relu->bn->dropout(0.2)->10:softmax"
-    result = run("summary", spec, "--show-trainable", "--costs")
+    result = run("summary", spec, "--show-trainable", "--costs", "--width", "76")  # Keras's width at 80
     assert result.exit_code == 0
     costed = result.stdout.splitlines()
     assert len(costed) == len(keras)

@@ -187,7 +187,9 @@ def summary(
     figures = Figures(model, given)
     keras_table = chosen == "table" and style != "classic"
     if keras_table:
-        width = _keras_width(width, show_trainable)
+        width = _keras_width(
+            width, show_trainable, fitted=(figures, rows) if costs and width is None else None
+        )
     if chosen != "json":  # the JSON carries the model's notes itself
         print_notes(*model.notes, *(selected.notes if selected else ()))
     if chosen == "json":
@@ -224,13 +226,20 @@ def _selected(model: Model, layer_range: tuple[str, str] | None) -> LayerRange |
         raise typer.BadParameter(str(error), param_hint=LAYER_RANGE) from None
 
 
-def _keras_width(width: int | None, show_trainable: bool) -> int:
-    """The table's width: as given (checked), or Keras's default for the terminal."""
-    from mlpcalc.render.keras import MAX_WIDTH, default_width, layout
+def _keras_width(
+    width: int | None, show_trainable: bool, fitted: tuple[Figures, range | None] | None = None
+) -> int:
+    """The table's width: as given (checked), or Keras's default for the terminal; with the
+    cost columns (`fitted`), Keras's part narrows so that the whole table fits the terminal."""
+    from mlpcalc.render.keras import MAX_WIDTH, default_width, layout, table_width
 
     columns = layout(show_trainable)
     if width is None:
-        return default_width(terminal_columns(), columns)
+        chosen = default_width(terminal_columns(), columns)
+        if fitted is not None:  # the cost columns add to the width: take it off Keras's part
+            excess = table_width(fitted[0], chosen, True, fitted[1]) - terminal_columns()
+            chosen = max(columns.min_width, chosen - max(excess, 0))
+        return chosen
     if not columns.min_width <= width <= MAX_WIDTH:
         with_trainable = " with --show-trainable" if show_trainable else ""
         raise typer.BadParameter(
