@@ -210,7 +210,8 @@ class _Parser:
     # -- helpers
     @property
     def token(self) -> Token:
-        return self.tokens[self.index]
+        items = self.tokens.items  # the tokens cut so far: most reads are of those
+        return items[self.index] if self.index < len(items) else self.tokens[self.index]
 
     def at(self, kind: Kind) -> bool:
         return self.token.kind is kind

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 from mlpcalc.core.model import BuiltLayer
 from mlpcalc.core.text import binary_size
@@ -96,17 +95,17 @@ def _either(a: str | None, b: str | None) -> str:
     return a if a == b else f"{a} -> {b}"
 
 
-CELLS: dict[str, Callable[[BuiltLayer, int], str]] = {
-    "layer": lambda layer, samples: f"{layer.name} ({layer.keras_class})",
-    "spec": lambda layer, samples: str(layer.layer),
-    "output": lambda layer, samples: shape_text(layer.output_shape),
-    "params": lambda layer, samples: f"{layer.params:,}",
-    "macs": lambda layer, samples: f"{layer.macs * samples:,}",
-}
-
-
-def _cell(layer: BuiltLayer | None, field: str, samples: int) -> str | None:
-    return None if layer is None else CELLS[field](layer, samples)
+def _cells(layer: BuiltLayer | None, samples: int) -> tuple[str | None, ...]:
+    """A layer's cells: name (class), spec, output shape, params, MACs for the batch."""
+    if layer is None:
+        return (None,) * 5
+    return (
+        f"{layer.name} ({layer.keras_class})",
+        str(layer.layer),
+        shape_text(layer.output_shape),
+        f"{layer.params:,}",
+        f"{layer.macs * samples:,}",
+    )
 
 
 def _settings_text(diff: Diff) -> str:
@@ -125,10 +124,7 @@ def diff_text(diff: Diff, width: int = 80) -> str:
     macs = "MACs" if samples == 1 else f"MACs (batch {samples:,})"
     table: list[tuple[str, ...]] = [("", "layer", "spec", "output", "params", macs, "params change")]
     for row in diff.rows:
-        cells = [
-            _either(_cell(row.a, field, samples), _cell(row.b, field, samples))
-            for field in ("layer", "spec", "output", "params", "macs")
-        ]
+        cells = map(_either, _cells(row.a, samples), _cells(row.b, samples))
         table.append((MARKS[row.change], *cells, _delta(row.params_delta, row.a.params if row.a else 0)))
     lines += _aligned(table, right={4, 5}, width=width, whole={0, 3, 4, 5, 6})
     lines += ["", f"Totals ({_settings_text(diff)})"]
