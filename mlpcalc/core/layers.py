@@ -76,6 +76,8 @@ class Dense:
         return 2 * self.macs(input_shape) + outputs * (self.use_bias + self.activation.flops)
 
     def counted(self, convention: str, input_shape: Shape) -> Counted:
+        if convention == MLPCALC:
+            return self.flops(input_shape), 0
         p, i, c = positions(input_shape), input_shape[-1], self.units
         weights = i * c + c * self.use_bias
         activation = self.activation.counted(convention, p, c)
@@ -87,8 +89,6 @@ class Dense:
             "calflops": 2 * p * i * c + activation,
             "tf-profiler": 2 * p * i * c + p * c * self.use_bias + activation,
         }
-        if convention == MLPCALC:
-            return self.flops(input_shape), 0
         if convention == "ptflops":
             return scaled["ptflops"], p * weights + self.activation.counted(PTFLOPS_MODULE, p, c)
         return scaled[convention], 0

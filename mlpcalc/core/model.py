@@ -69,12 +69,21 @@ class BuiltLayer:
         return tuple(_placed(self.name, v) for v in self.layer.variables(self.input_shape))
 
     @cached_property
-    def params(self) -> int:
-        return sum(v.count for v in self.layer.variables(self.input_shape))
+    def _counts(self) -> tuple[int, int]:
+        """(all parameters, trainable ones), in one pass over the variables."""
+        total = trainable = 0
+        for variable in self.layer.variables(self.input_shape):
+            total += variable.count
+            trainable += variable.count if variable.trainable else 0
+        return total, trainable
 
-    @cached_property
+    @property
+    def params(self) -> int:
+        return self._counts[0]
+
+    @property
     def trainable_params(self) -> int:
-        return sum(v.count for v in self.layer.variables(self.input_shape) if v.trainable)
+        return self._counts[1]
 
     @property
     def non_trainable_params(self) -> int:
