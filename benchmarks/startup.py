@@ -1,4 +1,4 @@
-"""How fast mlpcalc answers: start-up against bare Python, and the largest model of the README.
+"""How fast mlpcalc answers: start-up against bare Python, and the largest model of the docs.
 
 Run from the repo with mlpcalc installed:  python benchmarks/startup.py [--runs 15]
 Each command runs --runs times, interleaved so that machine noise hits all alike;

@@ -100,7 +100,7 @@ def test_the_issue_example() -> None:
 
 
 def test_memory_worked_example() -> None:
-    # The README's example: 784->512->10 relu, batch 32, adam, float32.
+    # docs/costs.md's worked example: 784->512->10 relu, batch 32, adam, float32.
     report = memory_report(parse("784->512->10 relu"), Settings(batch=32, dtype="float32", optimizer="adam"))
     params = 407_050 * 4
     assert report.params == params == 1_628_200
