@@ -46,7 +46,8 @@ class Progress:
         self._task = self._bar.add_task("weights", total=None, rows="", rate="", left="")
         self._bar.start()
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: float, total: int) -> None:
+        """Rows done (a fraction of a chunk counts as its layers go), of `total`."""
         if self._bar is None:
             return
         now = time.perf_counter()
@@ -60,7 +61,7 @@ class Progress:
             description="forward",
             total=total,
             completed=done,
-            rows=f"{done:,}/{total:,} rows",
+            rows=f"{done:,.0f}/{total:,} rows",
             rate=f"{rate:,.0f} rows/s" if rate else "- rows/s",
             left=f"ETA {_clock(left)}",
         )

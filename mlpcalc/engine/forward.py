@@ -10,6 +10,7 @@ temporaries stay small whatever the chunk.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -370,6 +371,15 @@ RUNS: dict[type[Layer], Callable[[_Step, Array, Array], Array]] = {
 }
 
 
+def _shares(model: Model) -> list[float]:
+    """How far through a chunk each layer's end is, by the MACs done (by layers when there are none)."""
+    work = [layer.macs or 0 for layer in model.layers]
+    total = sum(work)
+    if not total:
+        work, total = [1] * len(work), len(work)
+    return [done / total for done in itertools.accumulate(work)]
+
+
 def chunks(rows: int, chunk: int) -> Iterator[tuple[int, int]]:
     for start in range(0, rows, chunk):
         yield start, min(start + chunk, rows)
@@ -383,26 +393,27 @@ def forward(
     stats: list[Stats] | None = None,
     output_stats: Stats | None = None,
     after_chunk: Callable[[int, int], None] | None = None,
+    after_layer: Callable[[float, int], None] | None = None,
 ) -> NDArray[np.floating]:
     """Run the model over every row of `inputs` (an array, a memory map, or a function
     giving rows [start, stop)), writing into `out` (allocated if None).
 
     `stats` gets one Stats per layer, `output_stats` the output's; `after_chunk` is called
-    with (rows done, rows) once each chunk is written.
+    with (rows done, rows) once each chunk is written, `after_layer` with the rows done so
+    far counting a chunk's layers by their share of the MACs (a progress display moves then).
     """
     model, dtype = the_plan.model, the_plan.compute_dtype
     out_features = model.output_features
     if out is None:
         out = np.empty((the_plan.rows, *out_features), dtype=the_plan.dtype)
-    with np.errstate(
-        all="ignore"
-    ):  # a negative moving variance gives NaN, as in Keras: reported, not warned of
-        steps = _prepare(model, weights, dtype)
     size = the_plan.chunk * the_plan.largest
     current, spare = np.empty(size, dtype=dtype), np.empty(size, dtype=dtype)
     first = model.spec.input_shape[-1]
-    # Overflow and 0/0 give Inf and NaN, as in Keras; they are counted and reported, not warned of.
+    shares = _shares(model)
+    # Overflow and 0/0 give Inf and NaN, as in Keras (a negative moving variance too); they are
+    # counted and reported, not warned of.
     with np.errstate(all="ignore"):
+        steps = _prepare(model, weights, dtype)
         for start, stop in chunks(the_plan.rows, the_plan.chunk):
             block = inputs(start, stop) if callable(inputs) else inputs[start:stop]
             vectors = (stop - start) * the_plan.positions
@@ -416,6 +427,8 @@ def forward(
                 x = output
                 if stats is not None:
                     stats[index].add(x)
+                if after_layer is not None:
+                    after_layer(start + (stop - start) * shares[index], the_plan.rows)
             written = out[start:stop]
             written[...] = x.reshape((stop - start, *out_features))
             if output_stats is not None:

@@ -69,7 +69,7 @@ class ChunkDone:
     then report progress."""
 
     mapped: tuple[NDArray[np.floating] | np.memmap, ...]
-    progress: Callable[[int, int], None] | None
+    progress: Callable[[float, int], None] | None
     done: int = 0  # rows handed back so far
 
     def __call__(self, rows_done: int, rows_total: int) -> None:
@@ -92,7 +92,7 @@ def run_forward(
     output_path: Path | None = None,
     chunk: int | None = None,
     stats: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[float, int], None] | None = None,
     force: bool = False,
 ) -> Run:
     """Weights from `weights_path` or `init`, rows from `input_path` or a seeded normal draw,
@@ -131,6 +131,7 @@ def run_forward(
             stats=layer_stats,
             output_stats=None if layer_stats else output_stats,
             after_chunk=ChunkDone(mapped, progress),
+            after_layer=progress,
         )
 
     if output_path is None:
