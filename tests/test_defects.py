@@ -681,3 +681,14 @@ def test_summary_costs_fits_the_terminal(columns: int) -> None:
     assert wide.stdout.splitlines()[1].startswith(plain.stdout.splitlines()[1][:-1])  # Keras's part intact
     forced = run("summary", "784->512->10 relu", "--costs", "--width", "88", columns=80)  # --width forces
     assert max(map(len, forced.stdout.splitlines())) > 80
+
+
+def test_progress_moves_within_a_chunk() -> None:
+    # One chunk of 8 rows through two Dense layers of equal MACs (16 x 16 each): the display hears
+    # 0 (weights ready), then half the rows after the first layer, all after the second.
+    from mlpcalc.core.model import parse
+    from mlpcalc.engine.run import run_forward
+
+    heard: list[float] = []
+    run_forward(parse("16->16->16"), rows=8, chunk=8, progress=lambda done, total: heard.append(done))
+    assert heard[:3] == [0, 4.0, 8.0] and heard[-1] == 8
