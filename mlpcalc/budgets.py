@@ -326,7 +326,7 @@ def _number(value: object, units: dict[str, int], fail: Fail, what: str, example
             raise fail(f"{value!r} is past what a float holds exactly: write it as an integer")
         return Decimal(int(value))
     if isinstance(value, int):
-        number = Decimal(value) if value.bit_length() < 256 else Decimal(LARGEST + 1)
+        number = Decimal(value) if value.bit_length() < 256 else Decimal(LARGEST + 1).copy_sign(value)
     else:
         match = QUANTITY.fullmatch(value)
         unit = match.group(2).upper() if match else ""

@@ -615,8 +615,18 @@ def test_check_takes_the_budget_files_a_hook_hands_it(
     assert [model["name"] for model in document["models"]] == ["big", "ok"]
     assert [model["ok"] for model in document["models"]] == [False, True]
     assert document["source"] == "pyproject.toml, sub/mlpcalc.toml, models/mlpcalc.toml"
-    alone = run("check", "pyproject.toml")  # named alone, a pyproject.toml without budgets is an error
-    assert alone.exit_code == 2 and "nothing to check" in alone.stderr
+    # A hook may hand over only pyproject.toml files without budgets: nothing to check, exit 0.
+    for files in (["pyproject.toml"], ["pyproject.toml", "sub2/pyproject.toml"]):
+        (tmp_path / "sub2").mkdir(exist_ok=True)
+        (tmp_path / "sub2" / "pyproject.toml").write_text('[project]\nname = "y"\n')
+        nothing = run("check", *files)
+        assert (nothing.exit_code, nothing.stdout) == (
+            0,
+            f"{', '.join(files)}: no budgets, nothing to check\n",
+        )
+        assert json.loads(run("check", *files, "--json").stdout)["models"] == []
+    named = run("check", "--config", "pyproject.toml")  # asked for by name, it must hold budgets
+    assert named.exit_code == 2 and "nothing to check" in named.stderr
 
 
 def test_annotations_are_relative_to_the_repository_root(
@@ -692,3 +702,64 @@ def test_progress_moves_within_a_chunk() -> None:
     heard: list[float] = []
     run_forward(parse("16->16->16"), rows=8, chunk=8, progress=lambda done, total: heard.append(done))
     assert heard[:3] == [0, 4.0, 8.0] and heard[-1] == 8
+
+
+# ---------------------------------------------------------------- found by review
+
+
+def test_an_ignored_sighup_stays_ignored(tmp_path: Path) -> None:
+    # `nohup mlpcalc forward ... -o out.npy &`: a later SIGHUP must not end the run nor delete its output.
+    command = ["forward", "256->1024*4->256", "--batch", "20000", "-o", str(tmp_path / "y.npy")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlpcalc", *command],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob(".y.npy.*.part")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGHUP)
+    assert process.wait(timeout=120) == 0
+    assert np.load(tmp_path / "y.npy").shape == (20000, 256)
+
+
+def test_output_statistics_are_of_the_stored_output() -> None:
+    # float16 stores inf where the float32 computation did not overflow: --stats reported inf 0.
+    for extra in ([], ["--stats"]):
+        result = run("forward", "4->4", "--init", "orthogonal", "--dtype", "float16", "--json", *extra)
+        assert result.exit_code == 0
+    x = [60000.0, 60000.0, 60000.0, 60000.0]
+    path = Path(tempfile.mkdtemp()) / "x.npy"
+    np.save(path, np.array([x], dtype=np.float32))
+    plain = run("forward", "4->4:relu", "--input", str(path), "--dtype", "float16", "--json")
+    stats = run("forward", "4->4:relu", "--input", str(path), "--dtype", "float16", "--json", "--stats")
+    assert json.loads(plain.stdout)["output_stats"] == json.loads(stats.stdout)["output_stats"]
+    stored = json.loads(stats.stdout)["output_stats"]
+    assert stored["max"] is None or stored["max"] <= float(np.finfo(np.float16).max)
+
+
+def test_a_closed_stderr_loses_no_result() -> None:
+    # stderr a pipe whose reader has gone: the note raised BrokenPipeError and the result was lost.
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "mlpcalc", "summary", "28x28->10"],
+            stdout=subprocess.PIPE, stderr=writer, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(writer)
+    assert result.returncode == 0
+    assert "(None, 28, 10)" in result.stdout
+
+
+def test_the_quote_hint_only_for_a_spec_the_shell_cut() -> None:
+    quoted = run("summary", "784->512->10 relu-")  # quoted, it holds its '>': no shell cut it
+    assert quoted.exit_code == 2 and "Quote the spec" not in quoted.stderr
+
+
+def test_a_huge_negative_limit_says_negative(tmp_path: Path) -> None:
+    (tmp_path / "mlpcalc.toml").write_text(f'[models.m]\nspec = "3->2"\nmax_params = -{10**90}\n')
+    result = run("check", "--config", str(tmp_path / "mlpcalc.toml"))
+    assert result.exit_code == 2
+    assert "non-negative" in result.stderr

@@ -145,3 +145,13 @@ def test_the_table_fits_the_terminal_and_numbers_stay_whole(columns: int) -> Non
     words = result.stdout.split()
     for number in (f"{64 * 784 * 512:,}", f"{784 * 512 + 512:,}", f"{64 * 512 * 10:,}", f"{64 * 256 * 10:,}"):
         assert number in words  # whole, on one line
+
+
+def test_a_narrow_terminal_keeps_sizes_and_names_readable() -> None:
+    result = run("diff", "784->512->10 relu", "784->512->bn->10 relu", columns=40)
+    assert result.exit_code == 0
+    text = result.stdout
+    assert "1.55 MiB" in text and "+8.00 KiB" in text  # a size and its unit on one line
+    assert all(len(line) <= 40 or line.startswith(("A ", "B ")) for line in text.splitlines())
+    # The text columns narrow to 8 at the least: never one letter a line.
+    assert "(BatchNo" in text and "\n   n\n" not in text

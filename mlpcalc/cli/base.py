@@ -37,6 +37,11 @@ from mlpcalc.render.errors import format_error, format_usage_error
 UsageError: Any = typer.BadParameter.__mro__[1]
 
 
+def _cut_by_the_shell(error: SpecError) -> bool:
+    """Whether a spec reads as the shell leaves an unquoted one: cut just before its first '>'."""
+    return error.source.endswith("-") and ">" not in error.source
+
+
 class Group(TyperGroup):
     """The app's group: every error leaves one way. mlpcalc's own errors become a message on
     stderr and exit 2 (a traceback too with --debug); usage errors (a bad option, a missing
@@ -48,7 +53,7 @@ class Group(TyperGroup):
         except MlpcalcError as error:
             if ctx.meta.get(DEBUG):
                 traceback.print_exc()
-            if isinstance(error, SpecError) and error.source.endswith("-") and error.hint is None:
+            if isinstance(error, SpecError) and _cut_by_the_shell(error) and error.hint is None:
                 # `mlpcalc summary 784->512->10` unquoted: the shell took >512- and >10 as redirections.
                 error.hint = (
                     "quote the spec: unquoted, the shell reads '>' as a redirection (\"784->512->10\")"
@@ -398,6 +403,30 @@ class ClosedStream:
         return False
 
 
+class QuietStderr:
+    """stderr that, once it cannot be written (its reader gone), drops what follows: notes and
+    warnings are beside the result, and losing them must not lose the result or its exit code."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError:
+            self._stream = open(os.devnull, "w")  # noqa: SIM115  # for the rest of the process
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            self._stream = open(os.devnull, "w")  # noqa: SIM115
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _guard_standard_streams() -> None:
     """Closed stdin, stdout or stderr (`<&-`, `>&-`, `2>&-`): their descriptors get /dev/null,
     so that no file mlpcalc opens takes their number; stderr's messages go nowhere, quietly."""
@@ -408,13 +437,15 @@ def _guard_standard_streams() -> None:
             os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115  # for the whole process
+    sys.stderr = QuietStderr(sys.stderr)
     sys.stdout = GuardedStdout(sys.stdout if sys.stdout is not None else ClosedStream())
 
 
 def main() -> NoReturn:
     """Console-script entry point."""
     for name in ENDING_SIGNALS:
-        if hasattr(signal, name):  # not every platform has every one
+        # Not every platform has every one; one ignored already (nohup's SIGHUP) stays ignored.
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is signal.SIG_DFL:
             signal.signal(getattr(signal, name), _end_on)
     _guard_standard_streams()
     try:

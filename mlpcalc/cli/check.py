@@ -158,8 +158,7 @@ def _budgets(
     try:
         if given or (len(targets) == 1 and not _is_budget_file(targets[0])):
             return _inline_budget(ctx, targets, config, given)
-        files = [Path(target) for target in targets] + ([config] if config is not None else [])
-        return _budgets_from_files(files)
+        return _budgets_from_files([Path(target) for target in targets], config)
     except BudgetError as error:
         _annotate_error(error, github)
         raise
@@ -197,24 +196,29 @@ def _inline_budget(
     return [make_budget("inline", values)], "inline"
 
 
-def _budgets_from_files(files: list[Path]) -> tuple[list[Budget], str]:
+def _budgets_from_files(files: list[Path], config: Path | None) -> tuple[list[Budget], str]:
     """Every budget of the files given (a pyproject.toml without [tool.mlpcalc] has none, and is
-    passed over: a pre-commit hook hands every changed one), or of the file found upwards."""
+    passed over: a pre-commit hook hands every changed one), of --config, or of the file found
+    upwards (those two must hold budgets)."""
     from mlpcalc.budgets import find_config, load_budgets
 
-    if not files:
+    required = {config} if config is not None else set()  # asked for by name: it must hold budgets
+    if not files and config is None:
         found = find_config(Path.cwd())
         if found is None:
             raise typer.BadParameter(
                 "no mlpcalc.toml, nor pyproject.toml with [tool.mlpcalc], here or above: give a budget file",
                 param_hint="FILE",
             )
-        files = [found]
+        required = {found}
+    paths = [*files, *required]
     sources = [
-        os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path) for path in files
+        os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path) for path in paths
     ]
     budgets = [
-        budget for source in sources for budget in load_budgets(Path(source), required=len(files) == 1)
+        budget
+        for path, source in zip(paths, sources, strict=True)
+        for budget in load_budgets(Path(source), required=path in required)
     ]
     return budgets, ", ".join(sources)
 

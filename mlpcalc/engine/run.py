@@ -118,7 +118,7 @@ def run_forward(
     if progress is not None:
         progress(0, rows)  # the weights are ready: the pass starts
     layer_stats = [Stats() for _ in model.layers] if stats else None
-    output_stats = layer_stats[-1] if layer_stats else Stats()
+    output_stats = Stats()  # of the output as stored (float16 may overflow where float32 did not)
     source = NormalRows(input_rng, model.spec.input_shape) if inputs is None else inputs
 
     def run(out: NDArray[np.floating] | None) -> NDArray[np.floating]:
@@ -129,7 +129,7 @@ def run_forward(
             source,
             out=out,
             stats=layer_stats,
-            output_stats=None if layer_stats else output_stats,
+            output_stats=output_stats,
             after_chunk=ChunkDone(mapped, progress),
             after_layer=progress,
         )

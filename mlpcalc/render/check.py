@@ -28,6 +28,8 @@ def _failure(outcome: Outcome) -> str:
 
 
 def check_text(results: Results, source: str) -> str:
+    if not results:  # files without budgets (a pyproject.toml a hook handed over)
+        return f"{shown(source)}: no budgets, nothing to check\n"
     failing = sum(1 for _, _, outcomes in results if not all(o.ok for o in outcomes))
     verdict = "all within budget" if not failing else f"{failing} over budget"
     lines = [f"{shown(source)}: {len(results)} model{'s' if len(results) != 1 else ''}, {verdict}"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 
 from mlpcalc.core.model import BuiltLayer
-from mlpcalc.core.text import binary_size
+from mlpcalc.core.text import BINARY_UNITS, binary_size
 from mlpcalc.diff import Diff
 from mlpcalc.render.formats import flops_header, shape_text
 
+UNITS = {"B", *BINARY_UNITS}  # what follows a number of bytes
 MIN_TEXT = 8  # the narrowest a text column gets when the table must fit a terminal
 MARKS = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
 BYTES = ("params_bytes", "inference_bytes", "training_bytes")
@@ -48,9 +49,11 @@ def _aligned(
             ).rstrip()
             for row in rows
         ]
-    longest = {i: max((len(word) for row in rows for word in row[i].split()), default=0) for i in whole}
+    longest = {i: max((len(word) for row in rows for word in _words(row[i])), default=0) for i in whole}
     text = [i for i in range(columns) if i not in whole]
-    for floors in ({i: MIN_TEXT for i in text}, {i: longest[i] for i in whole}, {i: 1 for i in text}):
+    # Text columns narrow to MIN_TEXT, then numeric ones to their longest word; past that, the
+    # table is wider than the terminal rather than unreadable.
+    for floors in ({i: MIN_TEXT for i in text}, {i: longest[i] for i in whole}):
         for i in sorted(floors, key=lambda i: widths[i] - floors[i], reverse=True):
             cut = min(max(excess, 0), max(widths[i] - floors[i], 0))
             widths[i], excess = widths[i] - cut, excess - cut
@@ -68,11 +71,22 @@ def _aligned(
     return lines
 
 
+def _words(cell: str) -> list[str]:
+    """The words a cell may wrap between: a size's unit stays with its number (1.55 MiB)."""
+    words: list[str] = []
+    for word in cell.split(" "):
+        if words and word in UNITS:
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    return words
+
+
 def _wrap(cell: str, width: int, breakable: bool) -> list[str]:
     """`cell` in lines of at most `width`, broken at spaces (and inside a word if `breakable`)."""
     lines: list[str] = []
     current = ""
-    for word in cell.split(" "):
+    for word in _words(cell):
         while breakable and len(word) > width:
             if current:
                 lines.append(current)
@@ -134,5 +148,6 @@ def diff_text(diff: Diff, width: int = 80) -> str:
         as_bytes = key in BYTES
         shown = [binary_size(values[side]) if as_bytes else f"{values[side]:,}" for side in ("a", "b")]
         summary.append((labels[key], *shown, _delta(values["delta"], values["a"], as_bytes)))
-    lines += ["  " + line for line in _aligned(summary, right={1, 2}, width=width - 2)]
+    # Sizes keep their unit beside them: the change column is whole too ("+1.55 MiB (+3.2%)").
+    lines += ["  " + line for line in _aligned(summary, right={1, 2}, width=width - 2, whole={0, 1, 2, 3})]
     return "\n".join(lines) + "\n"
