@@ -103,6 +103,13 @@ class Diff:
         # Same layer on the same input first, then the same layer, then the same class.
         return _pair(list(self.a.layers), list(self.b.layers), (_key, _spec, _class))
 
+    def batch_macs(self, layer: BuiltLayer) -> int:
+        """A layer's MACs for the batch: what both of diff's tables show."""
+        return layer.macs * self.settings.samples
+
+    def batch_macs_delta(self, row: Row) -> int:
+        return row.macs_delta * self.settings.samples
+
     def _totals(self, model: Model) -> dict[str, int]:
         figures = Figures(model, self.settings)
         return {

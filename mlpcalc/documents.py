@@ -27,6 +27,7 @@ CHECK_SCHEMA = "mlpcalc/check/v1"
 DIFF_SCHEMA = "mlpcalc/diff/v1"
 FORWARD_SCHEMA = "mlpcalc/forward/v1"
 INIT_SCHEMA = "mlpcalc/init/v1"
+COMPLETIONS_SCHEMA = "mlpcalc/completions/v1"
 
 
 def to_json(document: dict[str, Any], ascii_only: bool = False) -> str:
@@ -190,7 +191,7 @@ def check_document(results: Results, source: str) -> dict[str, object]:
 # ------------------------------------------------------------------ diff
 
 
-def _diff_layer(layer: BuiltLayer | None, samples: int) -> dict[str, object] | None:
+def _diff_layer(layer: BuiltLayer | None, diff: Diff) -> dict[str, object] | None:
     if layer is None:
         return None
     return {
@@ -199,7 +200,7 @@ def _diff_layer(layer: BuiltLayer | None, samples: int) -> dict[str, object] | N
         "spec": str(layer.layer),
         "output_shape": list(layer.output_shape),
         "params": layer.params,
-        "macs": layer.macs * samples,
+        "macs": diff.batch_macs(layer),
     }
 
 
@@ -219,10 +220,10 @@ def diff_document(diff: Diff) -> dict[str, object]:
         "layers": [
             {
                 "change": row.change,
-                "a": _diff_layer(row.a, samples),
-                "b": _diff_layer(row.b, samples),
+                "a": _diff_layer(row.a, diff),
+                "b": _diff_layer(row.b, diff),
                 "params_delta": row.params_delta,
-                "macs_delta": row.macs_delta * samples,
+                "macs_delta": diff.batch_macs_delta(row),
             }
             for row in diff.rows
         ],
@@ -264,3 +265,11 @@ def forward_document(run: Run) -> dict[str, Any]:
             for layer, stats in zip(run.model.layers, run.layer_stats, strict=True)
         ]
     return document
+
+
+# ------------------------------------------------------------------ completions
+
+
+def completions_document(shell: str, script: str, installed: str | None) -> dict[str, object]:
+    """The `mlpcalc/completions/v1` document: the script, and where --install wrote it."""
+    return {"schema": COMPLETIONS_SCHEMA, "shell": shell, "script": script, "installed": installed}

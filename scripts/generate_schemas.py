@@ -21,6 +21,7 @@ from typing import Any
 
 from mlpcalc import documents
 from mlpcalc.budgets import LIMITS
+from mlpcalc.cli.completions import SCRIPTS
 from mlpcalc.core.activations import KINDS
 from mlpcalc.core.conventions import CONVENTIONS
 from mlpcalc.core.dtypes import DTYPE_BYTES
@@ -63,6 +64,7 @@ FACTS: dict[str, tuple[str, dict[str, list[Any]]]] = {
         {"/properties/dtype/enum": list(COMPUTE_DTYPES), "/properties/init/enum": [None, *INITIALIZERS]},
     ),
     "init": (documents.INIT_SCHEMA, {"/properties/init/enum": list(INITIALIZERS)}),
+    "completions": (documents.COMPLETIONS_SCHEMA, {"/properties/shell/enum": list(SCRIPTS)}),
 }
 
 

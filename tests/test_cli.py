@@ -263,7 +263,9 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code() -> None:
     assert result.stdout == ""
     assert "Traceback (most recent call last)" in result.stderr
     assert "mlpcalc.core.errors.SpecError" in result.stderr
-    assert result.stderr.endswith("Expected units (512), bn, ln, dropout(rate) or an activation name.\n")
+    assert result.stderr.endswith(
+        "Expected units (512), bn, batchnorm, ln, layernorm, flatten, dropout(rate) or an activation name.\n"
+    )
 
 
 def test_variables_table() -> None:

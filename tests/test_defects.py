@@ -763,3 +763,13 @@ def test_a_huge_negative_limit_says_negative(tmp_path: Path) -> None:
     result = run("check", "--config", str(tmp_path / "mlpcalc.toml"))
     assert result.exit_code == 2
     assert "non-negative" in result.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "powershell"])
+def test_completions_json_has_its_schema(shell: str) -> None:
+    import jsonschema
+    from test_cli import schema
+
+    document = json.loads(run("completions", shell, "--json").stdout)
+    jsonschema.validate(document, schema("completions"))
+    assert document["script"] == run("completions", shell).stdout

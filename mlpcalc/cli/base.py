@@ -323,7 +323,7 @@ def terminal_columns() -> int:
 # ---------------------------------------------------------------- commands
 
 
-def _choice(name: str, values: Iterable[str]) -> type[StrEnum]:
+def closed_choice(name: str, values: Iterable[str]) -> type[StrEnum]:
     """A closed choice for typer, made from a table of the core: never a copy of it."""
     return StrEnum(name, [(value, value) for value in values])  # type: ignore[return-value]
 
@@ -337,13 +337,13 @@ if TYPE_CHECKING:  # to the type checker a choice is the str it holds
     StyleChoice: TypeAlias = str
     FormatChoice: TypeAlias = str
 else:
-    DTypeChoice = _choice("DType", CHOICES["dtype"])
-    OptimizerChoice = _choice("Optimizer", CHOICES["optimizer"])
-    ConventionChoice = _choice("Convention", CHOICES["flops_convention"])
-    InitChoice = _choice("Init", INITIALIZERS)
-    ComputeDTypeChoice = _choice("ComputeDType", COMPUTE_DTYPES)
-    StyleChoice = _choice("Style", STYLES)
-    FormatChoice = _choice("Format", FORMATS)
+    DTypeChoice = closed_choice("DType", CHOICES["dtype"])
+    OptimizerChoice = closed_choice("Optimizer", CHOICES["optimizer"])
+    ConventionChoice = closed_choice("Convention", CHOICES["flops_convention"])
+    InitChoice = closed_choice("Init", INITIALIZERS)
+    ComputeDTypeChoice = closed_choice("ComputeDType", COMPUTE_DTYPES)
+    StyleChoice = closed_choice("Style", STYLES)
+    FormatChoice = closed_choice("Format", FORMATS)
 
 SizeDTypeOpt = Annotated[
     DTypeChoice, typer.Option("--dtype", help="Dtype of weights and activations: the byte sizes follow it.")

@@ -335,7 +335,7 @@ class _Parser:
         raise self.error(
             f"expected a layer, received {self.received(token)}",
             token,
-            expected="units (512), bn, ln, dropout(rate) or an activation name",
+            expected=f"units (512), {', '.join(NAMED_LAYERS)}, dropout(rate) or an activation name",
         )
 
     def dense(self) -> _DenseDraft:

@@ -109,7 +109,7 @@ def _either(a: str | None, b: str | None) -> str:
     return a if a == b else f"{a} -> {b}"
 
 
-def _cells(layer: BuiltLayer | None, samples: int) -> tuple[str | None, ...]:
+def _cells(layer: BuiltLayer | None, diff: Diff) -> tuple[str | None, ...]:
     """A layer's cells: name (class), spec, output shape, params, MACs for the batch."""
     if layer is None:
         return (None,) * 5
@@ -118,7 +118,7 @@ def _cells(layer: BuiltLayer | None, samples: int) -> tuple[str | None, ...]:
         str(layer.layer),
         shape_text(layer.output_shape),
         f"{layer.params:,}",
-        f"{layer.macs * samples:,}",
+        f"{diff.batch_macs(layer):,}",
     )
 
 
@@ -138,7 +138,7 @@ def diff_text(diff: Diff, width: int = 80) -> str:
     macs = "MACs" if samples == 1 else f"MACs (batch {samples:,})"
     table: list[tuple[str, ...]] = [("", "layer", "spec", "output", "params", macs, "params change")]
     for row in diff.rows:
-        cells = map(_either, _cells(row.a, samples), _cells(row.b, samples))
+        cells = map(_either, _cells(row.a, diff), _cells(row.b, diff))
         table.append((MARKS[row.change], *cells, _delta(row.params_delta, row.a.params if row.a else 0)))
     lines += _aligned(table, right={4, 5}, width=width, whole={0, 3, 4, 5, 6})
     lines += ["", f"Totals ({_settings_text(diff)})"]
