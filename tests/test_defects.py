@@ -773,3 +773,13 @@ def test_completions_json_has_its_schema(shell: str) -> None:
     document = json.loads(run("completions", shell, "--json").stdout)
     jsonschema.validate(document, schema("completions"))
     assert document["script"] == run("completions", shell).stdout
+
+
+def test_a_flatten_is_a_view_in_the_inference_peak() -> None:
+    from mlpcalc.core.model import parse
+    from mlpcalc.costs.memory import memory_report
+    from mlpcalc.costs.settings import Settings
+
+    # 28x28 -> flatten (784, the same values) -> Dense 10: the peak is the Dense's 784 in and 10 out.
+    report = memory_report(parse("28x28->flatten->10"), Settings(batch=1000))
+    assert report.inference_activations == 1000 * (784 + 10) * 4

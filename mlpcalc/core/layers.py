@@ -58,6 +58,7 @@ class Dense:
     use_bias: bool = True
 
     keras_class: ClassVar[str] = "Dense"
+    output_is_view: ClassVar[bool] = False
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return (*input_shape[:-1], self.units)
@@ -124,6 +125,7 @@ class BatchNormalization:
     """`keras.layers.BatchNormalization()` over the last axis: gamma, beta and two statistics."""
 
     keras_class: ClassVar[str] = "BatchNormalization"
+    output_is_view: ClassVar[bool] = False
     words: ClassVar[tuple[str, ...]] = ("bn", "batchnorm")  # how a spec names it
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -173,6 +175,7 @@ class LayerNormalization:
     """`keras.layers.LayerNormalization()` over the last axis: gamma and beta."""
 
     keras_class: ClassVar[str] = "LayerNormalization"
+    output_is_view: ClassVar[bool] = False
     words: ClassVar[tuple[str, ...]] = ("ln", "layernorm")
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -219,6 +222,7 @@ class Dropout:
     rate: float
 
     keras_class: ClassVar[str] = "Dropout"
+    output_is_view: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rate", self.rate + 0.0)  # -0.0 -> 0.0: one canonical zero
@@ -255,6 +259,7 @@ class ActivationLayer:
     activation: Activation
 
     keras_class: ClassVar[str] = "Activation"
+    output_is_view: ClassVar[bool] = False
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
@@ -294,6 +299,7 @@ class Flatten:
     """
 
     keras_class: ClassVar[str] = "Flatten"
+    output_is_view: ClassVar[bool] = True  # its output is its input, reshaped: no memory of its own
     words: ClassVar[tuple[str, ...]] = ("flatten",)
 
     def output_shape(self, input_shape: Shape) -> Shape:

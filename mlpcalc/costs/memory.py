@@ -75,7 +75,11 @@ def memory_report(model: Model, settings: Settings) -> MemoryReport:
     activation_bytes = DTYPE_BYTES[MIXED_ACTIVATION_DTYPE if mixed else training_dtype(dtype)]
     inference_bytes = DTYPE_BYTES[MIXED_ACTIVATION_DTYPE if mixed else dtype]
     elements = activation_elements(model)
-    peak = max(before + after for before, after in pairwise(elements))
+    # At a layer's peak its input and output are both held, unless the output is a view of it.
+    peak = max(
+        before if layer.layer.output_is_view else before + after
+        for layer, (before, after) in zip(model.layers, pairwise(elements), strict=True)
+    )
     saved = 0
     for layer in model.layers:
         values, masks = layer.layer.kept_for_backward(layer.input_shape)
