@@ -30,7 +30,7 @@ from pathlib import Path
 from mlpcalc.core.errors import MlpcalcError, SettingsError, SpecError
 from mlpcalc.core.model import Model, parse
 from mlpcalc.core.spec import MAX_SIZE
-from mlpcalc.core.text import TooLong, read_text, shown
+from mlpcalc.core.text import V1_COMMAND, TooLong, read_text, shown
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import CHOICES, Settings
 
@@ -167,7 +167,7 @@ def find_config(start: Path) -> Path | None:
                     "tool", {}
                 ):
                     return candidate
-            except (BudgetError, tomllib.TOMLDecodeError):
+            except (BudgetError, ValueError):  # TOMLDecodeError, or an integer past Python's digit limit
                 continue  # not ours to judge: a broken pyproject.toml elsewhere is not a budget file
     return None
 
@@ -178,7 +178,7 @@ def load_budgets(path: Path, required: bool = True) -> list[Budget]:
     text = _read(path)
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+    except ValueError as error:  # TOMLDecodeError, or an integer of more digits than Python reads
         raise BudgetError(f"{shown(path)}: not valid TOML: {error}") from None
     if path.name == "pyproject.toml" and not required and "mlpcalc" not in data.get("tool", {}):
         return []
@@ -189,7 +189,9 @@ def load_budgets(path: Path, required: bool = True) -> list[Budget]:
         section = section.get(part, {}) if isinstance(section, dict) else None
     where = f"{shown(path)}:{positions.get(prefix, 1)}"
     if not isinstance(section, dict):
-        raise BudgetError(f"{where}: {'.'.join(prefix)}: expected tables of budgets, received {section!r}")
+        raise BudgetError(
+            f"{where}: {'.'.join(prefix)}: expected tables of budgets, received {_shorten(section)}"
+        )
     if not section:
         raise BudgetError(f"{shown(path)}: no [{'.'.join(prefix)}.NAME] table: nothing to check")
     budgets = []
@@ -197,8 +199,9 @@ def load_budgets(path: Path, required: bool = True) -> list[Budget]:
         table_path = (*prefix, name)
         if not isinstance(table, dict):
             place = f"{shown(path)}:{positions.get(table_path, 1)}"
+            name_shown = shown(".".join(table_path))
             raise BudgetError(
-                f"{place}: {'.'.join(table_path)}: expected a table of budgets, received {table!r}"
+                f"{place}: {name_shown}: expected a table of budgets, received {_shorten(table)}"
             )
         lines = {key: positions.get((*table_path, key), positions.get(table_path, 1)) for key in table}
         budgets.append(
@@ -283,7 +286,7 @@ def make_budget(
             raise fail(key, f"unknown key{hint} (expected one of {', '.join((*SETTINGS, *LIMITS))})")
     spec = values.get("spec")
     if not isinstance(spec, str):
-        raise fail("spec", f"expected the model's spec as a string, received {spec!r}")
+        raise fail("spec", f"expected the model's spec as a string, received {_shorten(spec)}")
     limits: dict[str, int | tuple[int, ...]] = {}
     for key in LIMITS:
         if key not in values:
@@ -305,7 +308,9 @@ def make_budget(
             settings[key] = _choice(values[key], choices, partial(fail, key))
     if "mixed_precision" in values:
         if not isinstance(values["mixed_precision"], bool):
-            raise fail("mixed_precision", f"expected true or false, received {values['mixed_precision']!r}")
+            raise fail(
+                "mixed_precision", f"expected true or false, received {_shorten(values['mixed_precision'])}"
+            )
         settings["mixed_precision"] = values["mixed_precision"]
     try:
         checked = Settings(**settings)  # type: ignore[arg-type]  # each value was checked above
@@ -344,7 +349,9 @@ def _count(value: object, fail: Fail, positive: bool = False, largest: int | Non
     if number != number.to_integral_value():
         raise fail(f"expected a whole number, received {_shorten(value)} ({number:,} is not)")
     if number < (1 if positive else 0):
-        raise fail(f"expected a {'positive' if positive else 'non-negative'} number, received {value!r}")
+        raise fail(
+            f"expected a {'positive' if positive else 'non-negative'} number, received {_shorten(value)}"
+        )
     if largest is not None and number > largest:
         raise fail(f"expected at most {largest:,}, received {_shorten(value)}")
     return int(number)
@@ -356,12 +363,13 @@ def _size(value: object, fail: Fail) -> int:
     units = ", ".join(unit for unit in SIZE_UNITS if unit).replace("I", "i")
     number = _number(value, SIZE_UNITS, fail, f"a size ({units})", '"2 MiB" or "1.5 GB"')
     if number < 0:
-        raise fail(f"expected a size, received {value!r}")
+        raise fail(f"expected a size, received {_shorten(value)}")
     return int(number)  # down to a whole byte
 
 
 def _shorten(value: object) -> str:
-    text = repr(value)
+    """A received value in a message: its repr, at most 40 characters, no workflow command in it."""
+    text = repr(value).replace(V1_COMMAND, "\\x23#[")
     return text if len(text) <= 40 else text[:39] + "…"
 
 
@@ -381,7 +389,7 @@ def _dimension(value: object) -> bool:
 
 def _choice(value: object, choices: tuple[str, ...], fail: Fail) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise fail(f"expected one of {', '.join(choices)}, received {value!r}")
+        raise fail(f"expected one of {', '.join(choices)}, received {_shorten(value)}")
     return str(value)
 
 

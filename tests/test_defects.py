@@ -783,3 +783,66 @@ def test_a_flatten_is_a_view_in_the_inference_peak() -> None:
     # 28x28 -> flatten (784, the same values) -> Dense 10: the peak is the Dense's 784 in and 10 out.
     report = memory_report(parse("28x28->flatten->10"), Settings(batch=1000))
     assert report.inference_activations == 1000 * (784 + 10) * 4
+
+
+# ---------------------------------------------------------------- found by fuzzing (tests/test_fuzz.py)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["summary", "3->2", "a\u202eb"],  # a usage error echoing a bidi override
+        ["costs", "3->2", "--batch", "##[x]"],  # ... and a GitHub command
+        ["summary", "::error::x"],  # the spec echoed under its error
+        ["summary", "3->2->##[error]x"],
+        ["summary", "3->2", "--name", "##[error]"],
+        ["check", "3->2", "--max-flops", "##[x]"],
+    ],
+)
+def test_no_workflow_command_or_bidi_in_errors(args: list[str]) -> None:
+    result = run(*args, GITHUB_ACTIONS="true")
+    assert result.exit_code == 2
+    for line in (result.stdout + result.stderr).splitlines():
+        assert "##[" not in line and "\u202e" not in line, line
+        assert not line.lstrip().startswith("::") or line.startswith("::error "), line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["summary", "3->4->2", "--layer-range", "a{9999999999}", "dense"],
+        ["summary", "3->4->2", "--layer-range", "(" * 1000 + ")" * 1000, "dense"],
+    ],
+)
+def test_odd_layer_range_patterns_are_usage_errors(args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.exception
+    assert "not a regular expression" in result.stderr
+
+
+def test_a_toml_integer_past_pythons_digit_limit(tmp_path: Path) -> None:
+    (tmp_path / "mlpcalc.toml").write_text(f'[models.m]\nspec = "3->2"\nmax_params = {"9" * 5000}\n')
+    result = run("check", "--config", str(tmp_path / "mlpcalc.toml"))
+    assert result.exit_code == 2, result.exception
+    assert "not valid TOML" in result.stderr
+
+
+def test_a_damaged_npy_header_is_a_usage_error(tmp_path: Path) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((2, 1), np.float32))
+    (tmp_path / "in.npy").write_bytes(buffer.getvalue().replace(b"{", b"z", 1))
+    result = run("forward", "1->1", "--input", str(tmp_path / "in.npy"))
+    assert result.exit_code == 2, result.exception
+    assert "damaged .npy header" in result.stderr
+
+
+def test_help_on_an_ascii_only_narrow_terminal() -> None:
+    from typer.testing import CliRunner
+
+    from mlpcalc.cli import app
+
+    result = CliRunner(charset="ascii").invoke(app, ["diff", "--help"], env={"COLUMNS": "40"})
+    assert result.exit_code == 0, result.exception
+    assert "Usage: mlpcalc diff" in result.stdout

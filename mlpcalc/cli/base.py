@@ -79,6 +79,9 @@ class Group(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        if ascii_only():  # rich's help cuts text with '…': an ASCII-only output gets click's plain help
+            for command in (self, *self.commands.values()):
+                command.rich_markup_mode = None  # type: ignore[attr-defined]
         passed = {"args": args, "prog_name": prog_name, "complete_var": complete_var, **extra}
         if not standalone_mode:
             return super().main(**passed, standalone_mode=False, windows_expand_args=windows_expand_args)

@@ -117,6 +117,10 @@ class Model:
             raise ModelError(f"the model name cannot contain '/', received {self.name!r}")
         if not self.name.isprintable():  # a newline or an escape code would garble the output
             raise ModelError(f"the model name must be printable text, received {self.name!r}")
+        if shown(self.name) != self.name:  # Keras prints it raw: in a CI log, a workflow command
+            raise ModelError(
+                f"the model name cannot hold a GitHub Actions workflow command, received {shown(self.name)}"
+            )
         if self.batch is not None and self.batch < 1:
             raise ModelError(f"the batch size must be a positive integer, received {self.batch}")
 
@@ -236,7 +240,7 @@ def _matching(pattern: str, names: list[str]) -> list[int]:
     """The indexes of the names `pattern` matches at their start, as Keras's re.match does."""
     try:
         compiled = re.compile(pattern)
-    except re.error as error:
+    except (re.error, OverflowError, RecursionError) as error:  # a{9999999999}, 1,000 nested groups
         raise ModelError(
             f"{_quoted(pattern)} is not a regular expression ({error}); Keras reads each name of "
             "layer_range as one: escape its special characters with a backslash"

@@ -48,3 +48,13 @@ def read_text(file: BinaryIO, limit: int) -> str:
     if len(data) > limit:
         raise TooLong(f"longer than {binary_size(limit)}")
     return data.decode("utf-8-sig")
+
+
+def neutral(text: str) -> str:
+    """`text` (a message that holds user text) with what a terminal or a CI log would act on
+    escaped in place, as repr escapes it, and line breaks kept: for text mlpcalc did not build
+    itself, such as click's usage errors."""
+    if text.replace("\n", "").isprintable() and V1_COMMAND not in text:
+        return text
+    escaped = "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in text)
+    return escaped.replace(V1_COMMAND, "\\x23#[")

@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -72,7 +73,7 @@ def _header(file: IO[bytes], where: str) -> Header:
                 f"{where}: a .npy of format {version[0]}.{version[1]}, which holds no plain numbers"
             )
         shape, _fortran_order, dtype = HEADER_READERS[version](file)
-    except ValueError as error:
+    except (ValueError, SyntaxError, tokenize.TokenError) as error:  # numpy parses the header as Python
         if "max_header_size" in str(error):
             raise FileError(
                 f"{where}: its .npy header is longer than numpy reads safely (10,000 bytes): not an array "

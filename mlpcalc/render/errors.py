@@ -6,6 +6,7 @@ import unicodedata
 from typing import Any
 
 from mlpcalc.core.errors import MlpcalcError, SpecError
+from mlpcalc.core.text import V1_COMMAND, neutral
 
 WINDOW = 60  # characters of the spec shown around the error; the rest is elided
 INDENT = "  "
@@ -31,7 +32,12 @@ def caret_lines(source: str, start: int, end: int) -> list[str]:
         echo.append("…")
     if start >= len(source):  # the error is at the end: point just past the last character
         marks.append("^")
-    return [INDENT + "".join(echo), INDENT + "".join(marks).rstrip()]
+    # In a CI log a line starting '::' or holding '##[' is a workflow command: change one of its
+    # characters for '?' (the width, and so the caret, stays).
+    shown = "".join(echo).replace(V1_COMMAND, "#?[")
+    if shown.lstrip().startswith("::"):
+        shown = shown.replace(":", "?", 1)
+    return [INDENT + shown, INDENT + "".join(marks).rstrip()]
 
 
 def format_error(error: MlpcalcError) -> str:
@@ -51,7 +57,7 @@ def format_error(error: MlpcalcError) -> str:
 def format_usage_error(message: str, ctx: Any = None) -> str:
     """A usage error (bad option, missing argument) in the same look as every other error:
     `Error: ...`, then where to read more."""
-    lines = [f"Error: {message}"]
+    lines = [f"Error: {neutral(message)}"]
     command = getattr(ctx, "command_path", None)
     if command:
         lines.append(f"Try '{command} --help' for help.")
