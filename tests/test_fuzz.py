@@ -67,7 +67,7 @@ Each defect this fuzzing finds is reproduced by a `test_found_*` test at the end
 xfail(strict=True) while it is open; the fuzz tests waive the invariant it breaks for its own
 signature alone (KNOWN, and `and known(NAME)` in that assertion), and the count line says
 how often each was met. Once fixed, the mark and the waiver go and the test stays (as for
-nine of the eleven found so far).
+ten of the twelve found so far).
 """
 
 from __future__ import annotations
