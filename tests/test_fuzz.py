@@ -1688,7 +1688,6 @@ def test_found_npy_header_token_error(option: str, tmp_path: Path, monkeypatch: 
     assert result.exit_code == 2
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN["option_value_dashdash"])
 @pytest.mark.parametrize(
     "args",
     [["init", "1->1", "-o"], ["summary", "3->2", "--name"], ["forward", "3->2", "--batch"]],

@@ -165,8 +165,9 @@ class SpecCommand(TyperCommand):
                 if name in takes and "=" not in arg:  # its values, whatever they look like
                     count = max(1, takes[name].nargs)
                     taken = list(itertools.islice(rest, count))
-                    if len(taken) < count and count > 1:
-                        ctx.fail(f"Option '{name}' requires {count} arguments: {takes[name].metavar}")
+                    if len(taken) < count:  # else click would take the '--' put before the specs
+                        wanted = f"{count} arguments: {takes[name].metavar}" if count > 1 else "an argument"
+                        ctx.fail(f"Option '{name}' requires {wanted}")
                     before.extend(taken)
             elif OPTION_NAME.fullmatch(name):
                 close = difflib.get_close_matches(name, options, n=1)
