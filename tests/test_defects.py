@@ -846,3 +846,12 @@ def test_help_on_an_ascii_only_narrow_terminal() -> None:
     result = CliRunner(charset="ascii").invoke(app, ["diff", "--help"], env={"COLUMNS": "40"})
     assert result.exit_code == 0, result.exception
     assert "Usage: mlpcalc diff" in result.stdout
+
+
+def test_a_bare_at_sign_names_no_file() -> None:
+    """`mlpcalc summary @` said "cannot read the spec from : Is a directory" (the empty path
+    shown as nothing, and the current directory tried as a file)."""
+    result = run("summary", "@")
+    assert result.exit_code == 2, result.exception
+    assert "'@' names no file" in result.stderr
+    assert "from :" not in result.stderr

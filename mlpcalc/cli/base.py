@@ -188,6 +188,8 @@ def read_spec(ctx: typer.Context, value: str | None) -> str | None:
         ctx.meta[STDIN_TAKEN] = True
         return _read_spec_from(None, "stdin")
     if value is not None and value.startswith("@"):
+        if value == "@":
+            raise typer.BadParameter("'@' names no file: write @FILE, or - for stdin", param_hint="SPEC")
         return _read_spec_from(Path(value[1:]), shown(value[1:]))
     return value
 

@@ -6,6 +6,7 @@ apart by its first bytes, so that each bad one gets its own one-line reason.
 
 from __future__ import annotations
 
+import math
 import mmap
 import os
 import shutil
@@ -122,6 +123,7 @@ def read_input(path: Path, model: Model) -> np.memmap:
     try:
         with path.open("rb") as file:
             shape, dtype = _header(file, shown(path))
+            data_bytes = os.fstat(file.fileno()).st_size - file.tell()
     except OSError as error:
         raise FileError(f"{shown(path)}: cannot be read: {error.strerror or error}") from None
     features = model.spec.input_shape
@@ -132,6 +134,14 @@ def read_input(path: Path, model: Model) -> np.memmap:
         raise FileError(f"{shown(path)}: the model takes inputs of shape {expected}, received {shape}")
     if dtype.kind not in "fiub":
         raise FileError(f"{shown(path)}: expected numbers, received dtype {dtype}")
+    # Counted in Python's integers before numpy maps the file: numpy's own count overflows
+    # int64, with a RuntimeWarning, for a header such as shape (2**62, 1).
+    promised = math.prod(shape) * dtype.itemsize
+    if promised > data_bytes:
+        raise FileError(
+            f"{shown(path)}: truncated: its header promises {promised:,} bytes of data "
+            f"(shape {shape}, {dtype}), the file holds {max(data_bytes, 0):,}"
+        )
     try:
         array: np.memmap = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as error:
