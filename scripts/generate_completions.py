@@ -62,6 +62,7 @@ class Command:
     help: str
     options: list[str]
     takes_value: list[str]  # its options that take a value
+    takes_two: list[str]  # those of them that take two (--layer-range FIRST LAST)
     positional: list[str | list[str]]  # each argument: "spec", "target" (a spec or a file) or its choices
     variadic: bool  # the last argument repeats
 
@@ -95,7 +96,7 @@ def describe() -> Cli:
     values: set[str] = set()
     commands = []
     for name, command in group.commands.items():  # type: ignore[attr-defined]
-        options, takes_value, positional, variadic = [], [], [], False
+        options, takes_value, takes_two, positional, variadic = [], [], [], [], False
         for param in command.params:
             if param.param_type_name == "argument":
                 positional += [_argument(param)] * max(param.nargs, 1)
@@ -105,6 +106,7 @@ def describe() -> Cli:
             options += names
             if not getattr(param, "is_flag", True):
                 takes_value += names
+                takes_two += names if param.nargs == 2 else []
             for opt in names:
                 if (found := _choices(param)) is not None:
                     choices[f"{name}:{opt}"] = found
@@ -114,7 +116,7 @@ def describe() -> Cli:
                     values.add(opt)
         options += ["--help", "-h"]
         summary = (command.help or "").strip().splitlines()[0]
-        commands.append(Command(name, summary, options, takes_value, positional, variadic))
+        commands.append(Command(name, summary, options, takes_value, takes_two, positional, variadic))
     global_options = [opt for param in group.params for opt in param.opts if opt.startswith("-")]
     global_options += ["--help", "-h"]
     return Cli(commands, global_options, dict(sorted(choices.items())), sorted(files), sorted(values - files))
@@ -259,7 +261,8 @@ _mlpcalc() {
     # A redirection's target, as the 10 of an unquoted 784->10 is: offer nothing.
     ((_mlpcalc_target)) && return 0
     local -a args=("${_mlpcalc_words[@]:1}") positional=()
-    local n=${#_mlpcalc_words[@]} command="" at=0 i options="" takes="" count=0 skip=0 variadic=0 kind=""
+    local n=${#_mlpcalc_words[@]} command="" at=0 i options="" takes="" takes2=""
+    local count=0 skip=0 variadic=0 kind=""
     n=$((n - 1))
     local word=${args[n - 1]} prev=""
     ((n > 1)) && prev=${args[n - 2]}
@@ -277,6 +280,9 @@ _mlpcalc() {
     if [[ $word == --*=* ]]; then  # --option=value
         prev=${word%%=*} word=${word#*=}
     fi
+    if ((n > 2)) && [[ " $takes2 " == *" ${args[n - 3]} "* ]]; then  # an option's second value
+        return 0
+    fi
     if [[ " $takes " == *" $prev "* ]]; then  # the value of an option
         case $command:$prev in
 @CHOICES@
@@ -290,7 +296,9 @@ _mlpcalc() {
     fi
     for ((i = at + 1; i < n - 1; i++)); do  # the arguments before this word ('-' is one: stdin)
         if ((skip)); then
-            skip=0
+            skip=$((skip - 1))
+        elif [[ " $takes2 " == *" ${args[i]} "* ]]; then
+            skip=2
         elif [[ " $takes " == *" ${args[i]} "* ]]; then
             skip=1
         elif [[ ${args[i]} != -?* ]]; then
@@ -330,7 +338,7 @@ def _positional(command: Command) -> str:
 def bash(cli: Cli) -> str:
     commands = "\n".join(
         f'        {c.name}) options="{" ".join(c.options)}" takes="{" ".join(c.takes_value)}"'
-        f" {_positional(c)} ;;"
+        f' takes2="{" ".join(c.takes_two)}" {_positional(c)} ;;'
         for c in cli.commands
     )
     choices = "\n".join(
@@ -390,7 +398,7 @@ _mlpcalc_spec() {  # the words the spec's grammar allows before the cursor
 
 _mlpcalc() {
   local -a commands opts positional
-  local command="" takes="" prev=${words[CURRENT-1]} i at=0 count=0 skip=0 variadic=0 kind=""
+  local command="" takes="" takes2="" prev=${words[CURRENT-1]} i at=0 count=0 skip=0 variadic=0 kind=""
   commands=(
 @DESCRIBED@
   )
@@ -410,6 +418,9 @@ _mlpcalc() {
     prev=${PREFIX%%=*}
     compset -P '*='
   fi
+  if (( CURRENT > 2 )) && [[ " $takes2 " == *" ${words[CURRENT-2]} "* ]]; then  # an option's second value
+    return
+  fi
   if [[ " $takes " == *" $prev "* ]]; then  # the value of an option
     case $command:$prev in
 @CHOICES@
@@ -423,7 +434,9 @@ _mlpcalc() {
   fi
   for (( i = at + 1; i < CURRENT; i++ )); do  # the arguments before this word ('-' is one: stdin)
     if (( skip )); then
-      skip=0
+      (( skip-- ))
+    elif [[ " $takes2 " == *" ${words[i]} "* ]]; then
+      skip=2
     elif [[ " $takes " == *" ${words[i]} "* ]]; then
       skip=1
     elif [[ ${words[i]} != -?* ]]; then
@@ -462,7 +475,8 @@ fi
 def zsh(cli: Cli) -> str:
     described = "\n".join(f"    {_quote(c.name + ':' + c.help)}" for c in cli.commands)
     commands = "\n".join(
-        f'    {c.name}) opts=({" ".join(c.options)}) takes="{" ".join(c.takes_value)}" {_positional(c)} ;;'
+        f'    {c.name}) opts=({" ".join(c.options)}) takes="{" ".join(c.takes_value)}"'
+        f' takes2="{" ".join(c.takes_two)}" {_positional(c)} ;;'
         for c in cli.commands
     )
     choices = "\n".join(

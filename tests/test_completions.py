@@ -443,6 +443,14 @@ def test_commands_options_and_values(session: Session) -> None:
         assert session.tab(line).line == expected
 
 
+def test_an_option_of_two_values_is_skipped_whole(session: Session) -> None:
+    # --layer-range takes two values: bash and zsh counted the second as the spec, and then
+    # offered nothing for the spec after it.
+    completed = session.tab('mlpcalc summary --layer-range dense dense_1 "784->512:re')
+    assert completed.line == 'mlpcalc summary --layer-range dense dense_1 "784->512:relu'
+    assert session.tab('mlpcalc summary "784->10" --layer-range dense ').offered in ([], None)  # a name
+
+
 def test_bash_offers_exactly_what_the_cli_accepts(bash: Session) -> None:
     import typer
 

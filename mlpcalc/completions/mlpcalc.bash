@@ -113,7 +113,8 @@ _mlpcalc() {
     # A redirection's target, as the 10 of an unquoted 784->10 is: offer nothing.
     ((_mlpcalc_target)) && return 0
     local -a args=("${_mlpcalc_words[@]:1}") positional=()
-    local n=${#_mlpcalc_words[@]} command="" at=0 i options="" takes="" count=0 skip=0 variadic=0 kind=""
+    local n=${#_mlpcalc_words[@]} command="" at=0 i options="" takes="" takes2=""
+    local count=0 skip=0 variadic=0 kind=""
     n=$((n - 1))
     local word=${args[n - 1]} prev=""
     ((n > 1)) && prev=${args[n - 2]}
@@ -125,18 +126,21 @@ _mlpcalc() {
         return 0
     fi
     case $command in
-        summary) options="--width --style --format --json --name --batch --show-trainable --layer-range --costs --flops-convention --dtype --optimizer --mixed-precision --help -h" takes="--width --style --format --name --batch --layer-range --flops-convention --dtype --optimizer" positional=(spec) variadic=0 ;;
-        variables) options="--style --json --name --help -h" takes="--style --name" positional=(spec) variadic=0 ;;
-        costs) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" takes="--batch --dtype --optimizer --flops-convention --name" positional=(spec) variadic=0 ;;
-        diff) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --help -h" takes="--batch --dtype --optimizer --flops-convention" positional=(spec spec) variadic=0 ;;
-        check) options="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" takes="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention" positional=(target) variadic=1 ;;
-        forward) options="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --force --help -h" takes="--weights --init --seed --batch --input --dtype --output -o --chunk --style --name" positional=(spec) variadic=0 ;;
-        init) options="--output -o --seed --init --json --quiet -q --force --help -h" takes="--output -o --seed --init" positional=(spec) variadic=0 ;;
-        completions) options="--install --json --help -h" takes="" positional=('bash zsh fish powershell') variadic=0 ;;
+        summary) options="--width --style --format --json --name --batch --show-trainable --layer-range --costs --flops-convention --dtype --optimizer --mixed-precision --help -h" takes="--width --style --format --name --batch --layer-range --flops-convention --dtype --optimizer" takes2="--layer-range" positional=(spec) variadic=0 ;;
+        variables) options="--style --json --name --help -h" takes="--style --name" takes2="" positional=(spec) variadic=0 ;;
+        costs) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" takes="--batch --dtype --optimizer --flops-convention --name" takes2="" positional=(spec) variadic=0 ;;
+        diff) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --help -h" takes="--batch --dtype --optimizer --flops-convention" takes2="" positional=(spec spec) variadic=0 ;;
+        check) options="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" takes="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention" takes2="" positional=(target) variadic=1 ;;
+        forward) options="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --force --help -h" takes="--weights --init --seed --batch --input --dtype --output -o --chunk --style --name" takes2="" positional=(spec) variadic=0 ;;
+        init) options="--output -o --seed --init --json --quiet -q --force --help -h" takes="--output -o --seed --init" takes2="" positional=(spec) variadic=0 ;;
+        completions) options="--install --json --help -h" takes="" takes2="" positional=('bash zsh fish powershell') variadic=0 ;;
         *) return 0 ;;
     esac
     if [[ $word == --*=* ]]; then  # --option=value
         prev=${word%%=*} word=${word#*=}
+    fi
+    if ((n > 2)) && [[ " $takes2 " == *" ${args[n - 3]} "* ]]; then  # an option's second value
+        return 0
     fi
     if [[ " $takes " == *" $prev "* ]]; then  # the value of an option
         case $command:$prev in
@@ -169,7 +173,9 @@ _mlpcalc() {
     fi
     for ((i = at + 1; i < n - 1; i++)); do  # the arguments before this word ('-' is one: stdin)
         if ((skip)); then
-            skip=0
+            skip=$((skip - 1))
+        elif [[ " $takes2 " == *" ${args[i]} "* ]]; then
+            skip=2
         elif [[ " $takes " == *" ${args[i]} "* ]]; then
             skip=1
         elif [[ ${args[i]} != -?* ]]; then
