@@ -28,6 +28,8 @@ DIFF_SCHEMA = "mlpcalc/diff/v1"
 FORWARD_SCHEMA = "mlpcalc/forward/v1"
 INIT_SCHEMA = "mlpcalc/init/v1"
 COMPLETIONS_SCHEMA = "mlpcalc/completions/v1"
+SPEC_SCHEMA = "mlpcalc/spec/v1"
+EXPORT_SCHEMA = "mlpcalc/export/v1"
 
 
 def to_json(document: dict[str, Any], ascii_only: bool = False) -> str:
@@ -138,6 +140,34 @@ def variables_document(model: Model) -> dict[str, object]:
         "total_params": model.total_params,
         "trainable_params": model.trainable_params,
         "non_trainable_params": model.non_trainable_params,
+    }
+
+
+def spec_document(model: Model) -> dict[str, object]:
+    """The `mlpcalc/spec/v1` document: a model file's spec, and the names it does not say."""
+    return {
+        "schema": SPEC_SCHEMA,
+        "spec": str(model.spec),
+        "name": model.name,
+        "batch": model.batch,
+        "layer_names": [layer.name for layer in model.layers],
+        "automatic_names": model.has_automatic_names,
+    }
+
+
+def export_document(
+    model: Model, target: str, output: str | None, code: str | None, weights: str
+) -> dict[str, object]:
+    """The `mlpcalc/export/v1` document: what `export` made, the code itself when not written."""
+    return {
+        "schema": EXPORT_SCHEMA,
+        "spec": str(model.spec),
+        "name": model.name,
+        "target": target,
+        "output": output,
+        "code": code,
+        "weights": weights,
+        "total_params": model.total_params,
     }
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from mlpcalc import documents
 from mlpcalc.budgets import LIMITS
 from mlpcalc.cli.completions import SCRIPTS
+from mlpcalc.cli.export import TARGETS
 from mlpcalc.core.activations import KINDS
 from mlpcalc.core.conventions import CONVENTIONS
 from mlpcalc.core.dtypes import DTYPE_BYTES
@@ -65,6 +66,8 @@ FACTS: dict[str, tuple[str, dict[str, list[Any]]]] = {
     ),
     "init": (documents.INIT_SCHEMA, {"/properties/init/enum": list(INITIALIZERS)}),
     "completions": (documents.COMPLETIONS_SCHEMA, {"/properties/shell/enum": list(SCRIPTS)}),
+    "spec": (documents.SPEC_SCHEMA, {}),
+    "export": (documents.EXPORT_SCHEMA, {"/properties/target/enum": list(TARGETS)}),
 }
 
 

@@ -356,7 +356,7 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("mlpcalc.cli.describe.parse", interrupted)
+    monkeypatch.setattr("mlpcalc.cli.describe.model_from", interrupted)
     result = run("summary", "3->2")
     assert result.exit_code == 130
     assert result.stdout == ""

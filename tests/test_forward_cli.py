@@ -233,7 +233,8 @@ def _truncated_npy(folder: Path) -> None:
         ),
         (
             _truncated_npy,
-            "x.npy: truncated: its header promises 600 bytes of data (shape (50, 3), float32), the file holds 172",
+            "x.npy: truncated: its header promises 600 bytes of data (shape (50, 3), float32), "
+            "the file holds 172",
         ),
         (lambda d: (d / "x.npy").mkdir(), "x.npy: is a directory"),
         (lambda d: None, "x.npy: no such file"),

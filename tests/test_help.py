@@ -162,6 +162,14 @@ def prepare(args: list[str], folder: Path) -> None:
         assert spec is not None
         made = runner.invoke(app, ["init", spec, "-o", str(folder / weights)])
         assert made.exit_code == 0, made.stderr
+    written = option_value(args, "-o", "--output")
+    for arg in args[1:]:  # the model files it reads, made by export from a spec
+        target = {".keras": "keras-archive", ".onnx": "onnx"}.get(Path(arg).suffix)
+        if target is not None and arg != written:
+            made = runner.invoke(
+                app, ["export", "784->512->10 relu", "--to", target, "-o", str(folder / arg)]
+            )
+            assert made.exit_code == 0, made.stderr
     if (inputs := option_value(args, "--input")) is not None:
         assert spec is not None
         rows = np.random.default_rng(0).standard_normal((5, *parse_spec(spec).input_shape))

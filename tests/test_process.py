@@ -93,7 +93,7 @@ def test_ctrl_c_ends_quietly_with_130() -> None:
         "import sys, time, mlpcalc.cli as cli, mlpcalc.cli.describe as describe\n"
         "def slow(*args, **kwargs):\n"
         "    sys.stderr.write('ready\\n'); sys.stderr.flush(); time.sleep(60)\n"
-        "describe.parse = slow\n"
+        "describe.model_from = slow\n"
         "sys.argv = ['mlpcalc', 'summary', '3->2']\n"
         "cli.main()"
     )
@@ -154,7 +154,7 @@ def test_a_bug_is_one_line_and_exit_70() -> None:
     code = (
         "import sys, mlpcalc.cli as cli, mlpcalc.cli.describe as describe\n"
         "def broken(*args, **kwargs): raise RuntimeError('boom')\n"
-        "describe.parse = broken\n"
+        "describe.model_from = broken\n"
         "sys.argv = ['mlpcalc', 'summary', '3->2']\n"
         "cli.main()"
     )

@@ -6,6 +6,7 @@ describe.py (summary, variables, costs, diff), check.py, run.py (forward, init).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import os
@@ -24,12 +25,14 @@ from typer.core import TyperCommand, TyperGroup
 
 from mlpcalc import __version__
 from mlpcalc.core.activations import KINDS
-from mlpcalc.core.errors import ExitCode, MlpcalcError, SettingsError, SpecError
+from mlpcalc.core.errors import ExitCode, FileError, MlpcalcError, SettingsError, SpecError
+from mlpcalc.core.model import DEFAULT_NAME, Model, parse
 from mlpcalc.core.spec import MAX_SIZE
 from mlpcalc.core.text import TooLong, read_text, shown
 from mlpcalc.costs.settings import CHOICES, Settings
 from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
-from mlpcalc.render import FORMATS, STYLES
+from mlpcalc.interop.keras_config import SUFFIXES as KERAS_SUFFIXES
+from mlpcalc.render import FORMATS, STYLES, TABLE_STYLES
 from mlpcalc.render.errors import format_error, format_usage_error
 
 # click's UsageError, base of every command-line mistake (typer vendors click and exports
@@ -131,7 +134,10 @@ app = typer.Typer(
 )
 
 
-SPEC_HELP = "The model, e.g. '784->512->10 relu'; '-' reads it from stdin, '@FILE' from a file."
+SPEC_HELP = (
+    "The model, e.g. '784->512->10 relu'; '-' reads it from stdin, '@FILE' from a file; "
+    "or a model file: Keras's model.keras or model.json (to_json()), an ONNX model.onnx."
+)
 
 
 OPTION_NAME = re.compile(r"--?[A-Za-z][\w-]*")  # what a mistyped option looks like
@@ -219,7 +225,14 @@ SpecArg = Annotated[
     str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC", callback=read_spec)
 ]
 SPEC_COMMAND: dict[str, Any] = {"cls": SpecCommand, "context_settings": {"ignore_unknown_options": True}}
-NameOpt = Annotated[str, typer.Option("--name", help="Model name, as Sequential(name=...).")]
+NameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        help="Model name, as Sequential(name=...).  [default: sequential, or the model file's]",
+        show_default=False,
+    ),
+]
 BatchOpt = Annotated[
     int | None,
     typer.Option(
@@ -264,6 +277,53 @@ def main_options(
 
 
 # ---------------------------------------------------------------- plumbing
+
+
+MODEL_FILES = (*KERAS_SUFFIXES, ".onnx")  # a SPEC ending so names a model file
+ONNX_EXTRA = "pip install 'mlpcalc[onnx]'"
+
+
+def model_from(spec: str, *, name: str | None = None, batch: int | None = None) -> Model:
+    """The Model a SPEC argument gives: a model file (by its extension) or spec text; --name
+    and --batch, when given, over what the file says. A file's notes go to stderr."""
+    if not is_model_file(spec):
+        return parse(spec, name=DEFAULT_NAME if name is None else name, batch=batch)
+    path = Path(spec)
+    if spec.lower().endswith(".onnx"):
+        try:
+            from mlpcalc.interop.onnx_import import model_from_onnx
+        except ImportError:
+            raise FileError(f"{shown(spec)}: reading ONNX needs the onnx package: {ONNX_EXTRA}") from None
+        model = model_from_onnx(path)
+    else:
+        from mlpcalc.interop.keras_config import read_keras_file
+
+        read = read_keras_file(path)
+        print_notes(*read.notes)
+        model = read.model
+    return dataclasses.replace(
+        model, name=model.name if name is None else name, batch=model.batch if batch is None else batch
+    )
+
+
+def model_file_weights(spec: str, model: Model) -> tuple[Weights, Path] | None:
+    """The weights a model file holds (a .keras archive's, an ONNX graph's), or None for a
+    spec or a Keras .json (a config alone)."""
+    path = Path(spec)
+    if spec.lower().endswith(".keras"):
+        from mlpcalc.interop.keras_weights import archive_weights
+
+        return archive_weights(path, model), path
+    if spec.lower().endswith(".onnx"):
+        from mlpcalc.interop.onnx_import import onnx_weights
+
+        return onnx_weights(path, model), path
+    return None
+
+
+def is_model_file(spec: str) -> bool:
+    """Whether a SPEC argument names a model file: no spec ends in these letters."""
+    return spec.lower().endswith(MODEL_FILES)
 
 
 def print_notes(*notes: str) -> None:
@@ -335,12 +395,15 @@ def closed_choice(name: str, values: Iterable[str]) -> type[StrEnum]:
 
 
 if TYPE_CHECKING:  # to the type checker a choice is the str it holds
+    from mlpcalc.engine.weights import Weights
+
     DTypeChoice: TypeAlias = str
     OptimizerChoice: TypeAlias = str
     ConventionChoice: TypeAlias = str
     InitChoice: TypeAlias = str
     ComputeDTypeChoice: TypeAlias = str
     StyleChoice: TypeAlias = str
+    TableStyleChoice: TypeAlias = str
     FormatChoice: TypeAlias = str
 else:
     DTypeChoice = closed_choice("DType", CHOICES["dtype"])
@@ -349,6 +412,7 @@ else:
     InitChoice = closed_choice("Init", INITIALIZERS)
     ComputeDTypeChoice = closed_choice("ComputeDType", COMPUTE_DTYPES)
     StyleChoice = closed_choice("Style", STYLES)
+    TableStyleChoice = closed_choice("TableStyle", TABLE_STYLES)
     FormatChoice = closed_choice("Format", FORMATS)
 
 SizeDTypeOpt = Annotated[

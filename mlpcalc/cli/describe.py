@@ -21,9 +21,11 @@ from mlpcalc.cli.base import (
     SizeDTypeOpt,
     SpecArg,
     StyleChoice,
+    TableStyleChoice,
     app,
     ascii_only,
     emit,
+    model_from,
     print_notes,
     read_spec,
     settings,
@@ -32,7 +34,7 @@ from mlpcalc.cli.base import (
 from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.errors import ModelError
-from mlpcalc.core.model import DEFAULT_NAME, LayerRange, Model, parse
+from mlpcalc.core.model import DEFAULT_NAME, LayerRange, Model
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 
@@ -44,11 +46,11 @@ def _resolve_format(json_flag: bool, output_format: str, style: str, width: int 
             f"--json and --format {output_format} contradict each other", param_hint="--json"
         )
     chosen = "json" if json_flag else output_format
-    if style == "classic" and chosen != "table":
+    if style != "keras" and chosen != "table":
         raise typer.BadParameter(
-            f"the classic style is a table; it does not go with {chosen}", param_hint="--style"
+            f"the {style} style is a table; it does not go with {chosen}", param_hint="--style"
         )
-    if width is not None and (chosen != "table" or style == "classic"):
+    if width is not None and (chosen != "table" or style != "keras"):
         raise typer.BadParameter("it sizes the Keras table only", param_hint="--width")
     return chosen
 
@@ -60,8 +62,11 @@ def _refuse_ignored(
     given: Settings,
     show_trainable: bool,
     layer_range: tuple[str, str] | None,
+    name: str | None,
 ) -> None:
     """Options the chosen output would silently ignore are refused, each with its reason."""
+    if style == "torchinfo":
+        _refuse_for_torchinfo(costs, given, show_trainable, layer_range, name)
     if style == "classic" and (
         costs or given != Settings(batch=given.batch, flops_convention=given.flops_convention)
     ):
@@ -91,6 +96,29 @@ def _refuse_ignored(
         )
 
 
+def _refuse_for_torchinfo(
+    costs: bool, given: Settings, show_trainable: bool, layer_range: tuple[str, str] | None, name: str | None
+) -> None:
+    """torchinfo.summary() with its defaults shows neither Keras's options nor mlpcalc's costs."""
+    if costs or given != Settings(batch=given.batch):
+        raise typer.BadParameter(
+            "torchinfo's summary counts float32 parameters and its own mult-adds: it takes no --costs, "
+            "--dtype, --optimizer, --mixed-precision or --flops-convention",
+            param_hint="--style",
+        )
+    if show_trainable or layer_range is not None:
+        raise typer.BadParameter(
+            "torchinfo's summary shows every module and no Trainable column: it takes no "
+            "--show-trainable or --layer-range",
+            param_hint="--style",
+        )
+    if name is not None:
+        raise typer.BadParameter(
+            "torchinfo shows no model name, only its class, Sequential: drop --name or --style torchinfo",
+            param_hint="--name",
+        )
+
+
 LAYER_RANGE = "--layer-range"
 
 
@@ -107,13 +135,18 @@ def summary(
         ),
     ] = None,
     style: Annotated[
-        StyleChoice, typer.Option("--style", help="keras: Keras 3's table; classic: tf.keras 2's text.")
+        StyleChoice,
+        typer.Option(
+            "--style",
+            help="keras: Keras 3's table; classic: tf.keras 2's text; torchinfo: torchinfo.summary() of "
+            "the PyTorch model export --to pytorch writes, run on --batch samples (default 1).",
+        ),
     ] = "keras",
     output_format: Annotated[
         FormatChoice, typer.Option("--format", help="table (as Keras prints it), markdown or json.")
     ] = "table",
     json_flag: JsonOpt = False,
-    name: NameOpt = DEFAULT_NAME,
+    name: NameOpt = None,
     batch: BatchOpt = None,
     show_trainable: Annotated[
         bool,
@@ -180,12 +213,12 @@ def summary(
         flops_convention=convention,
         batch=batch,
     )
-    _refuse_ignored(chosen, style, costs, given, show_trainable, layer_range)
-    model = parse(spec, name=name, batch=batch)
+    _refuse_ignored(chosen, style, costs, given, show_trainable, layer_range, name)
+    model = model_from(spec, name=name, batch=batch)
     selected = _selected(model, layer_range)
     rows = range(selected.start, selected.stop) if selected else None
     figures = Figures(model, given)
-    keras_table = chosen == "table" and style != "classic"
+    keras_table = chosen == "table" and style == "keras"
     if keras_table:
         width = _keras_width(
             width, show_trainable, fitted=(figures, rows) if costs and width is None else None
@@ -200,6 +233,10 @@ def summary(
         from mlpcalc.render.text import markdown_summary
 
         emit(markdown_summary(figures, costs, show_trainable=show_trainable, rows=rows))
+    elif style == "torchinfo":
+        from mlpcalc.render.torchinfo import torchinfo_summary
+
+        emit(torchinfo_summary(model, ascii_only=ascii_only()))
     elif style == "classic":
         from mlpcalc.render.keras import classic_summary
 
@@ -270,13 +307,13 @@ def _print_keras_table(
 def variables(
     spec: SpecArg,
     style: Annotated[
-        StyleChoice,
+        TableStyleChoice,
         typer.Option(
             "--style", help="keras: a table of every variable; classic: TF 2's trainable_variables."
         ),
     ] = "keras",
     json_flag: JsonOpt = False,
-    name: NameOpt = DEFAULT_NAME,
+    name: NameOpt = None,
 ) -> None:
     """List every weight variable of SPEC: name, shape, trainable, count.
 
@@ -298,7 +335,7 @@ def variables(
         raise typer.BadParameter(
             "the classic style is text; it does not go with --json", param_hint="--style"
         )
-    model = parse(spec, name=name)
+    model = model_from(spec, name=name)
     if json_flag:
         emit(to_json(variables_document(model), ascii_only=ascii_only()))
     elif style == "classic":
@@ -319,7 +356,7 @@ def costs(
     mixed_precision: MixedOpt = False,
     convention: ConventionOpt = MLPCALC,
     json_flag: JsonOpt = False,
-    name: NameOpt = DEFAULT_NAME,
+    name: NameOpt = None,
 ) -> None:
     """Compute and memory of SPEC: MACs, FLOPs (as each tool counts), memory.
 
@@ -343,7 +380,7 @@ def costs(
         flops_convention=convention,
         batch=batch,
     )
-    figures = Figures(parse(spec, name=name, batch=batch), given)
+    figures = Figures(model_from(spec, name=name, batch=batch), given)
     if json_flag:
         from mlpcalc.documents import summary_document, to_json
 
@@ -392,8 +429,51 @@ def diff(
         flops_convention=convention,
         batch=batch,
     )
-    compared = Diff(parse(spec_a, batch=batch), parse(spec_b, batch=batch), given)
+    compared = Diff(model_from(spec_a, batch=batch), model_from(spec_b, batch=batch), given)
     if json_flag:
         emit(to_json(diff_document(compared), ascii_only=ascii_only()))
     else:
         emit(diff_text(compared, terminal_columns()))
+
+
+@app.command(name="spec", **SPEC_COMMAND)
+def spec_of(
+    model_file: Annotated[
+        str,
+        typer.Argument(
+            help="A model file (model.keras, model.json, model.onnx), or a spec to write canonically.",
+            metavar="FILE",
+            show_default=False,
+            callback=read_spec,
+        ),
+    ],
+    json_flag: JsonOpt = False,
+) -> None:
+    """Print the spec of a model file: the text the other commands take for the same model.
+
+    What a spec does not say (layer names other than Keras's own, the model's name) is
+    said on stderr, so that `mlpcalc summary "$(mlpcalc spec model.keras)"` prints
+    Keras's table for the file whenever its names are Keras's defaults.
+
+    Examples:
+
+      mlpcalc spec model.keras
+
+      mlpcalc spec model.onnx --json
+    """
+    from mlpcalc.documents import spec_document, to_json
+
+    model = model_from(model_file)
+    if json_flag:
+        emit(to_json(spec_document(model), ascii_only=ascii_only()))
+        return
+    unsaid = []
+    if model.name != DEFAULT_NAME:
+        unsaid.append(f"the model's name, {model.name} (--name)")
+    if not model.has_automatic_names:
+        unsaid.append("its layer names, " + ", ".join(layer.name for layer in model.layers))
+    if model.batch is not None:
+        unsaid.append(f"its fixed batch size, {model.batch} (--batch)")
+    if unsaid:
+        print_notes("the spec does not say " + "; ".join(unsaid))
+    emit(str(model.spec) + "\n")

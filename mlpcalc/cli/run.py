@@ -15,15 +15,16 @@ from mlpcalc.cli.base import (
     JsonOpt,
     NameOpt,
     SpecArg,
-    StyleChoice,
+    TableStyleChoice,
     app,
     ascii_only,
     emit,
+    model_file_weights,
+    model_from,
     plain,
     print_notes,
 )
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
-from mlpcalc.core.model import DEFAULT_NAME, parse
 from mlpcalc.core.spec import MAX_SIZE
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
 
@@ -71,12 +72,12 @@ def forward(
         bool, typer.Option("--stats", help="Per layer: mean, std, min, max, zeros (dead ReLUs), NaN, Inf.")
     ] = False,
     style: Annotated[
-        StyleChoice,
+        TableStyleChoice,
         typer.Option("--style", help="keras: mlpcalc's view; classic: the output as TF 2 prints it."),
     ] = "keras",
     json_flag: JsonOpt = False,
     quiet: QuietOpt = False,
-    name: NameOpt = DEFAULT_NAME,
+    name: NameOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Run SPEC forward with NumPy, as Keras's model(x, training=False) does.
@@ -116,11 +117,12 @@ def forward(
     from mlpcalc.engine.run import run_forward
     from mlpcalc.render.forward import classic_text, forward_text
 
-    model = parse(spec, name=name)
+    model = model_from(spec, name=name)
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         run = run_forward(
             model, seed=seed or 0, init=plain(initializer) or DEFAULT_INITIALIZER, weights_path=weights,
+            weights_from_model_file=None if weights is not None else model_file_weights(spec, model),
             rows=batch, input_path=input_path, dtype=plain(dtype), output_path=output_path, chunk=chunk,
             stats=stats, progress=progress, force=force,
         )  # fmt: skip
@@ -170,7 +172,7 @@ def init(
     from mlpcalc.engine.run import run_init
     from mlpcalc.render.forward import init_text
 
-    model = parse(spec)
+    model = model_from(spec)
     chosen = plain(initializer) or DEFAULT_INITIALIZER
     run_init(model, output, seed=seed, init=chosen, force=force)
     if quiet:

@@ -122,7 +122,7 @@ _mlpcalc() {
         case ${args[i]} in -*) ;; *) command=${args[i]} at=$i; break ;; esac
     done
     if [[ -z $command ]]; then
-        _mlpcalc_reply "$word" summary variables costs diff check forward init completions --version --debug --help -h
+        _mlpcalc_reply "$word" summary variables costs diff spec check forward init export completions --version --debug --help -h
         return 0
     fi
     case $command in
@@ -130,9 +130,11 @@ _mlpcalc() {
         variables) options="--style --json --name --help -h" takes="--style --name" takes2="" positional=(spec) variadic=0 ;;
         costs) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" takes="--batch --dtype --optimizer --flops-convention --name" takes2="" positional=(spec) variadic=0 ;;
         diff) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --help -h" takes="--batch --dtype --optimizer --flops-convention" takes2="" positional=(spec spec) variadic=0 ;;
+        spec) options="--json --help -h" takes="" takes2="" positional=(target) variadic=0 ;;
         check) options="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" takes="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention" takes2="" positional=(target) variadic=1 ;;
         forward) options="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --force --help -h" takes="--weights --init --seed --batch --input --dtype --output -o --chunk --style --name" takes2="" positional=(spec) variadic=0 ;;
         init) options="--output -o --seed --init --json --quiet -q --force --help -h" takes="--output -o --seed --init" takes2="" positional=(spec) variadic=0 ;;
+        export) options="--to --output -o --weights --seed --init --opset --name --json --quiet -q --force --help -h" takes="--to --output -o --weights --seed --init --opset --name" takes2="" positional=(spec) variadic=0 ;;
         completions) options="--install --json --help -h" takes="" takes2="" positional=('bash zsh fish powershell') variadic=0 ;;
         *) return 0 ;;
     esac
@@ -153,6 +155,8 @@ _mlpcalc() {
             diff:--dtype) _mlpcalc_reply "$word" float32 bfloat16 float16 int8 float64 ;;
             diff:--flops-convention) _mlpcalc_reply "$word" mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler ;;
             diff:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;
+            export:--init) _mlpcalc_reply "$word" glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros ;;
+            export:--to) _mlpcalc_reply "$word" keras pytorch onnx npz keras-archive ;;
             forward:--dtype) _mlpcalc_reply "$word" float32 float64 float16 ;;
             forward:--init) _mlpcalc_reply "$word" glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros ;;
             forward:--style) _mlpcalc_reply "$word" keras classic ;;
@@ -161,7 +165,7 @@ _mlpcalc() {
             summary:--flops-convention) _mlpcalc_reply "$word" mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler ;;
             summary:--format) _mlpcalc_reply "$word" table markdown json ;;
             summary:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;
-            summary:--style) _mlpcalc_reply "$word" keras classic ;;
+            summary:--style) _mlpcalc_reply "$word" keras classic torchinfo ;;
             variables:--style) _mlpcalc_reply "$word" keras classic ;;
             *:--config|*:--input|*:--output|*:--weights|*:-o) _mlpcalc_files ;;
         esac

@@ -50,16 +50,18 @@ complete -c mlpcalc -n __fish_use_subcommand -a summary -d 'Print what Keras'\''
 complete -c mlpcalc -n __fish_use_subcommand -a variables -d 'List every weight variable of SPEC: name, shape, trainable, count.'
 complete -c mlpcalc -n __fish_use_subcommand -a costs -d 'Compute and memory of SPEC: MACs, FLOPs (as each tool counts), memory.'
 complete -c mlpcalc -n __fish_use_subcommand -a diff -d 'Compare two models layer by layer and in total: params, MACs, memory.'
+complete -c mlpcalc -n __fish_use_subcommand -a spec -d 'Print the spec of a model file: the text the other commands take for the same model.'
 complete -c mlpcalc -n __fish_use_subcommand -a check -d 'Check models against budgets: exit 0 if all hold, 1 if any fails.'
 complete -c mlpcalc -n __fish_use_subcommand -a forward -d 'Run SPEC forward with NumPy, as Keras'\''s model(x, training=False) does.'
 complete -c mlpcalc -n __fish_use_subcommand -a init -d 'Write initial weights for SPEC to a .npz file, one array per variable.'
+complete -c mlpcalc -n __fish_use_subcommand -a export -d 'Write SPEC as Keras or PyTorch code, an ONNX model, weights or a .keras file.'
 complete -c mlpcalc -n __fish_use_subcommand -a completions -d 'Print the completion script of SHELL: bash, zsh, fish or powershell.'
 complete -c mlpcalc -n __fish_use_subcommand -l version
 complete -c mlpcalc -n __fish_use_subcommand -l debug
 complete -c mlpcalc -n __fish_use_subcommand -l help
 complete -c mlpcalc -n __fish_use_subcommand -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l width -x
-complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l style -xa 'keras classic'
+complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l style -xa 'keras classic torchinfo'
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l format -xa 'table markdown json'
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l name -x
@@ -99,6 +101,10 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from diff' -a '(__mlpcalc_spec)'
+complete -c mlpcalc -n '__fish_seen_subcommand_from spec' -l json
+complete -c mlpcalc -n '__fish_seen_subcommand_from spec' -l help
+complete -c mlpcalc -n '__fish_seen_subcommand_from spec' -s h
+complete -c mlpcalc -n '__fish_seen_subcommand_from spec' -F -a '(__mlpcalc_spec)'
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l config -rF
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l params -x
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l max-params -x
@@ -150,6 +156,21 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l force
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from init' -a '(__mlpcalc_spec)'
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l to -xa 'keras pytorch onnx npz keras-archive'
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l output -rF
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -s o -rF
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l weights -rF
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l seed -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l init -xa 'glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros'
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l opset -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l name -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l json
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l quiet
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -s q
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l force
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l help
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -s h
+complete -c mlpcalc -n '__fish_seen_subcommand_from export' -a '(__mlpcalc_spec)'
 complete -c mlpcalc -n '__fish_seen_subcommand_from completions' -l install
 complete -c mlpcalc -n '__fish_seen_subcommand_from completions' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from completions' -l help

@@ -8,9 +8,11 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'variables' = @('--style', '--json', '--name', '--help', '-h')
         'costs' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--name', '--help', '-h')
         'diff' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--help', '-h')
+        'spec' = @('--json', '--help', '-h')
         'check' = @('--config', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--batch', '--optimizer', '--dtype', '--flops-convention', '--mixed-precision', '--json', '--quiet', '-q', '--help', '-h')
         'forward' = @('--weights', '--init', '--seed', '--batch', '--input', '--dtype', '--output', '-o', '--chunk', '--stats', '--style', '--json', '--quiet', '-q', '--name', '--force', '--help', '-h')
         'init' = @('--output', '-o', '--seed', '--init', '--json', '--quiet', '-q', '--force', '--help', '-h')
+        'export' = @('--to', '--output', '-o', '--weights', '--seed', '--init', '--opset', '--name', '--json', '--quiet', '-q', '--force', '--help', '-h')
         'completions' = @('--install', '--json', '--help', '-h')
     }
     $arguments = @{  # arguments with a closed choice
@@ -26,6 +28,8 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'diff:--dtype' = @('float32', 'bfloat16', 'float16', 'int8', 'float64')
         'diff:--flops-convention' = @('mlpcalc', 'torchinfo', 'fvcore', 'thop', 'ptflops', 'calflops', 'tf-profiler')
         'diff:--optimizer' = @('sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'lion', 'adadelta', 'ftrl')
+        'export:--init' = @('glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal', 'orthogonal', 'zeros')
+        'export:--to' = @('keras', 'pytorch', 'onnx', 'npz', 'keras-archive')
         'forward:--dtype' = @('float32', 'float64', 'float16')
         'forward:--init' = @('glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal', 'orthogonal', 'zeros')
         'forward:--style' = @('keras', 'classic')
@@ -34,11 +38,11 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'summary:--flops-convention' = @('mlpcalc', 'torchinfo', 'fvcore', 'thop', 'ptflops', 'calflops', 'tf-profiler')
         'summary:--format' = @('table', 'markdown', 'json')
         'summary:--optimizer' = @('sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'lion', 'adadelta', 'ftrl')
-        'summary:--style' = @('keras', 'classic')
+        'summary:--style' = @('keras', 'classic', 'torchinfo')
         'variables:--style' = @('keras', 'classic')
     }
     $files = @('--config', '--input', '--output', '--weights', '-o')
-    $values = @('--batch', '--chunk', '--layer-range', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--output-shape', '--params', '--seed', '--width')
+    $values = @('--batch', '--chunk', '--layer-range', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--opset', '--output-shape', '--params', '--seed', '--width')
     $globals = @('--version', '--debug', '--help', '-h')
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
     if ($wordToComplete -ne '') { $words = $words[0..($words.Count - 2)] }

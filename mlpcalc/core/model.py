@@ -111,8 +111,13 @@ class Model:
     spec: Spec
     name: str = DEFAULT_NAME
     batch: int | None = None
+    layer_names: tuple[str, ...] | None = None  # as a model file saved them; None: Keras's automatic names
 
     def __post_init__(self) -> None:
+        if self.layer_names is not None:
+            _check_layer_names(self.layer_names, len(self.spec.layers))
+            if self.layer_names == automatic_names(self.spec):  # one model, one value: equal to its spec's
+                object.__setattr__(self, "layer_names", None)
         if "/" in self.name:  # Keras refuses it too: '/' separates a variable's path
             raise ModelError(f"the model name cannot contain '/', received {self.name!r}")
         if not self.name.isprintable():  # a newline or an escape code would garble the output
@@ -126,18 +131,20 @@ class Model:
 
     @cached_property
     def layers(self) -> tuple[BuiltLayer, ...]:
-        """Each layer with Keras's automatic name (dense, dense_1, ...) and its input shape."""
-        seen: dict[str, int] = {}
+        """Each layer with its name (Keras's automatic dense, dense_1, ... unless the model file
+        gave names) and its input shape."""
+        names = self.layer_names or automatic_names(self.spec)
         built: list[BuiltLayer] = []
         shape = self.spec.input_shape
-        for layer in self.spec.layers:
-            prefix = _snake_case(layer.keras_class)
-            count = seen.get(prefix, 0)
-            seen[prefix] = count + 1
-            name = prefix if count == 0 else f"{prefix}_{count}"
+        for name, layer in zip(names, self.spec.layers, strict=True):
             built.append(BuiltLayer(name, layer, shape, self.batch))
             shape = layer.output_shape(shape)
         return tuple(built)
+
+    @property
+    def has_automatic_names(self) -> bool:
+        """Whether every layer has the name Keras would give it: the spec text then says it all."""
+        return self.layer_names is None or self.layer_names == automatic_names(self.spec)
 
     @property
     def input_shape(self) -> BatchShape:
@@ -287,6 +294,34 @@ def _range_notes(
     if exact[0] != names.index(first):
         return (f"{first} comes after {last}: Keras shows the layers {shown_rows} all the same",)
     return ()
+
+
+def automatic_names(spec: Spec) -> tuple[str, ...]:
+    """Keras's names for a new model's layers: dense, dense_1, batch_normalization, ..."""
+    seen: dict[str, int] = {}
+    names = []
+    for layer in spec.layers:
+        prefix = _snake_case(layer.keras_class)
+        count = seen.get(prefix, 0)
+        seen[prefix] = count + 1
+        names.append(prefix if count == 0 else f"{prefix}_{count}")
+    return tuple(names)
+
+
+def _check_layer_names(names: tuple[str, ...], layers: int) -> None:
+    """Names a model file gave its layers: one each, unique (Keras refuses twins), and text
+    that prints as it is and makes a variable path (no '/')."""
+    if len(names) != layers:
+        raise ModelError(f"expected {layers:,} layer names, one per layer, received {len(names):,}")
+    seen: set[str] = set()
+    for name in names:
+        if not name or "/" in name or not name.isprintable() or shown(name) != name:
+            raise ModelError(
+                f"a layer name must be printable text without '/', received {shown(name) or repr(name)}"
+            )
+        if name in seen:
+            raise ModelError(f"two layers are named {shown(name)}: Keras requires unique layer names")
+        seen.add(name)
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from mlpcalc.engine.arrays import npz_headers
 from mlpcalc.engine.forward import Plan, Stats, WeightsSource, check_memory, forward, plan, resident_bytes
 from mlpcalc.engine.initializers import TEMPORARIES as INIT_TEMPORARIES
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
-from mlpcalc.engine.weights import generators, in_dtype, init_weights, load_weights, save_weights
+from mlpcalc.engine.weights import Weights, generators, in_dtype, init_weights, load_weights, save_weights
 
 DEFAULT_ROWS = 4
 
@@ -86,6 +86,7 @@ def run_forward(
     seed: int = 0,
     init: str = DEFAULT_INITIALIZER,
     weights_path: Path | None = None,
+    weights_from_model_file: tuple[Weights, Path] | None = None,
     rows: int | None = None,
     input_path: Path | None = None,
     dtype: str = DEFAULT_DTYPE,
@@ -95,16 +96,19 @@ def run_forward(
     progress: Callable[[float, int], None] | None = None,
     force: bool = False,
 ) -> Run:
-    """Weights from `weights_path` or `init`, rows from `input_path` or a seeded normal draw,
-    the pass in chunks, the output in memory or streamed into `output_path` (an existing file
-    there that is not a .npy array is kept unless `force`; an input is never overwritten)."""
+    """Weights from `weights_path` (an .npz), a model file's (already read: the arrays and the
+    file), or `init`; rows from `input_path` or a seeded normal draw; the pass in chunks; the
+    output in memory or streamed into `output_path` (an existing file there that is not a .npy
+    array is kept unless `force`; an input is never overwritten)."""
+    given, model_file = weights_from_model_file or (None, None)
+    weights_path = weights_path or model_file
     if output_path is not None:  # refused before any work
         arrays.output_target(output_path, "npy", (input_path, weights_path), force)
     inputs = arrays.read_input(input_path, model) if input_path is not None else None
     rows = len(inputs) if inputs is not None else rows or DEFAULT_ROWS
     the_plan = plan(model, rows, getattr(np, dtype), chunk)
     needed = the_plan.bytes_needed(
-        weights_source(model, weights_path, init, the_plan.compute_dtype),
+        weights_source(model, weights_path, init, the_plan.compute_dtype, given),
         output_in_memory=output_path is None,
         input_itemsize=inputs.dtype.itemsize if inputs is not None else np.dtype(np.float32).itemsize,
     )
@@ -112,7 +116,12 @@ def run_forward(
     check_memory(needed, f"a forward pass of {_rows(rows)}")
     weights_rng, input_rng = generators(seed)
     started = time.perf_counter()
-    arrived = load_weights(weights_path, model) if weights_path else init_weights(model, weights_rng, init)
+    if given is not None:
+        arrived = dict(given)
+    elif weights_path is not None:
+        arrived = load_weights(weights_path, model)
+    else:
+        arrived = init_weights(model, weights_rng, init)
     weights = in_dtype(arrived, the_plan.compute_dtype)  # empties `arrived` as it goes
     initialised = time.perf_counter()
     if progress is not None:
@@ -158,10 +167,18 @@ def run_forward(
 
 
 def weights_source(
-    model: Model, weights_path: Path | None, init: str, dtype: np.dtype[np.floating]
+    model: Model,
+    weights_path: Path | None,
+    init: str,
+    dtype: np.dtype[np.floating],
+    given: Weights | None = None,
 ) -> WeightsSource:
-    """What the weights take as they arrive: a file's arrays (from its headers), or float32
-    draws and the initializer's temporaries."""
+    """What the weights take as they arrive: arrays already read, a file's arrays (from its
+    headers), or float32 draws and the initializer's temporaries."""
+    if given is not None:
+        largest = max((array.size for array in given.values()), default=0) * dtype.itemsize
+        same = all(array.dtype == dtype for array in given.values())
+        return WeightsSource(0, largest, same)  # read already: the resident bytes hold them
     if weights_path is not None:
         headers = npz_headers(weights_path).values()
         sizes = [math.prod(shape) * array_dtype.itemsize for shape, array_dtype in headers]
