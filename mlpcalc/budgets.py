@@ -122,10 +122,11 @@ def measure(budget: Budget, model: Model) -> list[Outcome]:
     return [Outcome(budget, key, budget.limits[key], actual[key]) for key in LIMITS if key in budget.limits]
 
 
-def check(budget: Budget) -> tuple[Model, list[Outcome]]:
-    """Parse the budget's spec (a SpecError says where in the file it is) and measure it."""
+def check(budget: Budget, load: Callable[[str], Model] = parse) -> tuple[Model, list[Outcome]]:
+    """Build the budget's model with `load` (the CLI's reads model files too; a spec's
+    SpecError says where in the budget file it is) and measure it."""
     try:
-        model = parse(budget.spec)
+        model = load(budget.spec)
     except SpecError as error:
         if budget.file is None:
             raise

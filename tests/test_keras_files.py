@@ -306,3 +306,23 @@ def test_real_keras_loads_the_archive(tmp_path: Path) -> None:
         atol=1e-6,
     )
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+
+
+def test_a_budget_names_a_model_file_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.keras").write_bytes((VERSIONS[-1] / "named.keras").read_bytes())
+    budgets = tmp_path / "models" / "mlpcalc.toml"
+    budgets.write_text('[models.clf]\nspec = "m.keras"\nmax_params = 400\n')
+    result = run("check", str(budgets))
+    assert result.exit_code == 1, result.stderr
+    assert "403" in result.stdout
+    budgets.write_text('[models.clf]\nspec = "missing.keras"\nmax_params = 400\n')
+    result = run("check", str(budgets))
+    assert result.exit_code == 2
+    assert "mlpcalc.toml:2: [clf] spec:" in result.stderr and "no such file" in result.stderr
+
+
+def test_inline_limits_on_a_model_file() -> None:
+    path = str(VERSIONS[-1] / "named.keras")
+    assert run("check", path, "--max-params", "403").exit_code == 0
+    assert run("check", path, "--max-params", "402").exit_code == 1

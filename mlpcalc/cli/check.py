@@ -22,13 +22,19 @@ from mlpcalc.cli.base import (
     ascii_only,
     emit,
     exit_on_closed_pipe,
+    is_model_file,
+    model_from,
     plain,
     read_spec,
 )
-from mlpcalc.core.errors import ExitCode
+from mlpcalc.core.errors import ExitCode, FileError
+from mlpcalc.core.text import shown
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mlpcalc.budgets import Budget, BudgetError, Results
+    from mlpcalc.core.model import Model
 
 
 @app.command(**SPEC_COMMAND)
@@ -166,6 +172,8 @@ def _budgets(
 
 def _is_budget_file(target: str) -> bool:
     """Whether an argument names a budget file rather than a spec: a .toml name, or a file."""
+    if is_model_file(target):  # model.keras, model.onnx: a model, checked against inline limits
+        return False
     if target.endswith(".toml"):
         return True
     try:
@@ -230,13 +238,33 @@ def _check_all(budgets: list[Budget], github: GitHub | None) -> Results:
     from mlpcalc.render.check import github_annotations
 
     try:
-        results = [(budget, *check_budget(budget)) for budget in budgets]
+        results = [(budget, *check_budget(budget, _loader(budget))) for budget in budgets]
     except BudgetError as error:
         _annotate_error(error, github)
         raise
     if github is not None:
         sys.stderr.write(github_annotations(results, github.workspace))
     return results
+
+
+def _loader(budget: Budget) -> Callable[[str], Model]:
+    """How a budget's spec becomes a model: spec text, or a model file named relative to the
+    budget file (a FileError there says which budget named it)."""
+    from mlpcalc.budgets import BudgetError
+
+    def load(spec: str) -> Model:
+        if not is_model_file(spec):
+            return model_from(spec)
+        path = Path(spec) if budget.file is None else Path(budget.file).parent / spec
+        try:
+            return model_from(str(path))
+        except FileError as error:
+            if budget.file is None:
+                raise
+            where = f"{budget.where('spec')}: [{shown(budget.name)}] spec"
+            raise BudgetError(f"{where}: {error}", budget.file, budget.line_of("spec")) from None
+
+    return load
 
 
 def _annotate_error(error: BudgetError, github: GitHub | None) -> None:
