@@ -280,6 +280,7 @@ def main_options(
 
 
 MODEL_FILES = (*KERAS_SUFFIXES, ".onnx")  # a SPEC ending so names a model file
+WEIGHTED_MODEL_FILES = (".keras", ".onnx")  # those that hold weights besides (a .json is a config alone)
 ONNX_EXTRA = "pip install 'mlpcalc[onnx]'"
 
 
@@ -309,16 +310,21 @@ def model_from(spec: str, *, name: str | None = None, batch: int | None = None) 
 def model_file_weights(spec: str, model: Model) -> tuple[Weights, Path] | None:
     """The weights a model file holds (a .keras archive's, an ONNX graph's), or None for a
     spec or a Keras .json (a config alone)."""
+    if not holds_weights(spec):
+        return None
     path = Path(spec)
     if spec.lower().endswith(".keras"):
         from mlpcalc.interop.keras_weights import archive_weights
 
         return archive_weights(path, model), path
-    if spec.lower().endswith(".onnx"):
-        from mlpcalc.interop.onnx_import import onnx_weights
+    from mlpcalc.interop.onnx_import import onnx_weights
 
-        return onnx_weights(path, model), path
-    return None
+    return onnx_weights(path, model), path
+
+
+def holds_weights(spec: str) -> bool:
+    """Whether a SPEC argument names a model file that holds weights (.keras, .onnx)."""
+    return spec.lower().endswith(WEIGHTED_MODEL_FILES)
 
 
 def is_model_file(spec: str) -> bool:

@@ -20,6 +20,7 @@ from mlpcalc.cli.base import (
     ascii_only,
     closed_choice,
     emit,
+    holds_weights,
     is_model_file,
     model_file_weights,
     model_from,
@@ -310,7 +311,7 @@ def _weights_source(target: Target, job: Job) -> str:
     """Where the weights of what was made come from, in words."""
     if job.weights_path is not None:
         return f"from {shown(job.weights_path)}"
-    if target.binary and job.spec.lower().endswith((".keras", ".onnx")):
+    if target.binary and holds_weights(job.spec):
         return f"from {shown(job.spec)}"
     if target.binary:
         return f"drawn with {job.init}, seed {job.seed}"
