@@ -38,9 +38,10 @@ from mlpcalc.core.layers import (
     LayerNormalization,
 )
 from mlpcalc.core.model import Model, parse
+from mlpcalc.core.pytorch_form import SEQUENTIAL_ATTRIBUTES, module_names
 from mlpcalc.core.spec import Spec
 from mlpcalc.interop.keras_code import keras_code
-from mlpcalc.interop.pytorch_code import SEQUENTIAL_ATTRIBUTES, module_names, pytorch_code
+from mlpcalc.interop.pytorch_code import pytorch_code
 from mlpcalc.interop.script import MARK
 
 GENERATORS = {"keras": keras_code, "pytorch": pytorch_code}
@@ -56,6 +57,8 @@ RTOL = ATOL = 1e-5
 ACTIVATIONS = [*KINDS, "leaky_relu(0.1)", "leaky_relu(-0.5)", "elu(0.5)", "gelu(tanh)", "gelu(erf)"]
 EVERY_KIND = "{input}->5:{act}->bn->ln->{act}->dropout(0.25)->flatten->bn->4:nobias->ln->3*2:{act}"
 CASES = [EVERY_KIND.format(input=shape, act=act) for act in ACTIVATIONS for shape in ("6", "3x4")]
+# Epsilons other than Keras's: PyTorch's 1e-5, and others, on rank 2 and rank 3.
+CASES += ["6->5:relu->bn(1e-05)->ln(1e-06)->3", "3x4->5:tanh->bn(0.5)->ln(1e-05)->flatten->bn(1e-05)->2"]
 
 
 # ---------------------------------------------------------------- helpers
@@ -222,11 +225,16 @@ def test_a_keras_model_with_arguments_saves_and_loads(keras: Any, tmp_path: Path
     np.testing.assert_array_equal(before, after)
 
 
-def test_a_keras_model_saved_reads_back_as_the_same_model(keras: Any, tmp_path: Path) -> None:
-    # Keras builds the code, saves it; mlpcalc reads the file: the spec and the names it started from.
+@pytest.mark.parametrize(
+    "spec",
+    [EVERY_KIND.format(input="3x4", act="elu"), "3x4->5:leaky_relu(-0.5)->bn(1e-05)->ln(0.5)->gelu(tanh)->2"],
+)
+def test_a_keras_model_saved_reads_back_as_the_same_model(spec: str, keras: Any, tmp_path: Path) -> None:
+    # Keras builds the code, saves it; mlpcalc reads the file: the spec and the names it started
+    # from, the activations the code registers ("mlpcalc>leaky_relu(-0.5)") and the epsilons too.
     from mlpcalc.interop.keras_config import read_keras_file
 
-    described = parse(EVERY_KIND.format(input="3x4", act="elu"), name="encoder")
+    described = parse(spec, name="encoder")
     executed(keras_code(described, None)).save(tmp_path / "m.keras")
     read = read_keras_file(tmp_path / "m.keras").model
     assert (str(read.spec), read.name) == (str(described.spec), "encoder")
@@ -435,6 +443,21 @@ def test_the_model_name_and_the_notes() -> None:
     assert result.exit_code == 0, result.stderr
     assert 'name="encoder",' in result.stdout
     assert result.stderr.startswith("Note: dense acts on the last axis")
+
+
+@pytest.mark.parametrize("target", ["keras", "pytorch"])
+def test_code_from_a_file_with_weights_says_how_to_carry_them(target: str, tmp_path: Path) -> None:
+    archive = tmp_path / "my model.keras"
+    assert run("export", "3->2", "--to", "keras-archive", "-o", str(archive)).exit_code == 0
+    result = run("export", str(archive), "--to", target)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(MARK)
+    assert "the framework's initial weights" in result.stderr
+    assert f"mlpcalc export '{archive}' --to npz -o weights.npz" in result.stderr
+    weights = tmp_path / "w.npz"
+    assert run("export", str(archive), "--to", "npz", "-o", str(weights)).exit_code == 0
+    result = run("export", str(archive), "--to", target, "--weights", str(weights))
+    assert (result.exit_code, result.stderr) == (0, "")
 
 
 @pytest.mark.parametrize("target", ["keras", "pytorch"])

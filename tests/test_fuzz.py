@@ -328,6 +328,12 @@ def valid_specs(draw: Any, max_layers: int = 5) -> Built:
             if kind == "norm":
                 word = draw(st.sampled_from(NORMS))
                 layer = word
+                if draw(st.integers(0, 3)) == 0:  # an epsilon of its own: PyTorch's, or any
+                    epsilon = draw(st.sampled_from([1e-5, 1e-6, 0.01]) | st.floats(1e-8, 1.0))
+                    inside = draw(st.sampled_from(GAP))
+                    written = draw(st.sampled_from([repr(epsilon), number_text(draw, epsilon)]))
+                    layer += f"({inside}{written}{inside})"
+                    assume(float(layer.split("(")[1].rstrip(")").strip()) > 0)
                 params += features * (4 if word in ("bn", "batchnorm") else 2)
             elif kind == "flatten":
                 layer = FLATTEN[0]

@@ -273,6 +273,57 @@ def test_archive_round_trip(tmp_path: Path) -> None:
         np.testing.assert_array_equal(back[key], weights[key])
 
 
+def _registered(activation: str, tmp_path: Path) -> Path:
+    """A config whose Dense has a function registered as `activation`, as Keras saves one."""
+    config = _config(1)
+    saved = {
+        "module": "builtins",
+        "class_name": "function",
+        "config": activation,
+        "registered_name": "function",
+    }
+    config["config"]["layers"][1]["config"]["activation"] = saved
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("activation", "spec"),
+    [("mlpcalc>leaky_relu(0.1)", "2->2:leaky_relu(0.1)"), ("mlpcalc>gelu(tanh)", "2->2:gelu(tanh)")],
+)
+def test_functions_the_exported_code_registers_are_read(activation: str, spec: str, tmp_path: Path) -> None:
+    result = run("spec", str(_registered(activation, tmp_path)))
+    assert (result.exit_code, result.stdout) == (0, spec + "\n"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("activation", "message"),
+    [
+        ("mlpcalc>mish", "layer d0: the activation 'mlpcalc>mish': unknown activation 'mish'"),
+        ("mlpcalc>relu(2)", "layer d0: the activation 'mlpcalc>relu(2)': relu takes no argument"),
+        ("mlpcalc>elu(0.5)->4", "layer d0: the activation 'mlpcalc>elu(0.5)->4': expected the end"),
+        ("mine>elu(0.5)", "layer d0: the activation 'mine>elu(0.5)', which a spec cannot name"),
+    ],
+)
+def test_other_registered_functions_are_refused(activation: str, message: str, tmp_path: Path) -> None:
+    result = run("summary", str(_registered(activation, tmp_path)))
+    assert result.exit_code == 2
+    assert message in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_an_epsilon_that_is_no_positive_number_is_refused(tmp_path: Path) -> None:
+    config = _config(1)
+    config["config"]["layers"].append(
+        {"class_name": "LayerNormalization", "config": {"name": "n", "epsilon": 0}}
+    )
+    (tmp_path / "m.json").write_text(json.dumps(config))
+    result = run("summary", str(tmp_path / "m.json"))
+    assert result.exit_code == 2
+    assert "layer n: epsilon=0: expected a positive number" in result.stderr, result.stderr
+
+
 def test_an_activation_keras_cannot_save_is_refused() -> None:
     from mlpcalc.core.errors import ModelError
     from mlpcalc.interop.keras_config import keras_config

@@ -223,6 +223,12 @@ def test_a_model_past_protobufs_limit_is_refused_before_any_work() -> None:
         onnx_bytes(model, {})
 
 
+def test_an_epsilon_float32_makes_zero_is_refused() -> None:
+    model = parse("4->ln(1e-50)->3")
+    with pytest.raises(ModelError, match=r"layer layer_normalization: ln\(1e-50\): ONNX stores the epsilon"):
+        onnx_bytes(model, drawn_weights(model))
+
+
 def test_an_argument_past_float32_is_refused() -> None:
     model = parse("4->3:leaky_relu(1e300)")
     with pytest.raises(ModelError, match="stores the negative_slope of leaky_relu as a float32"):
@@ -274,7 +280,7 @@ def test_torch_files_that_are_no_mlpcalc_model_are_refused_naming_the_node(case_
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("case_id", ["refused_conv", "refused_batchnorm_default_eps"])
+@pytest.mark.parametrize("case_id", ["refused_conv", "refused_prelu"])
 def test_the_cli_refuses_them_with_exit_2(case_id: str) -> None:
     path = GOLDEN / CASES[case_id]["file"]
     result = CliRunner().invoke(app, ["summary", str(path)], env={"COLUMNS": "200"})
@@ -327,10 +333,11 @@ LAYER_NAMES = st.text(
     max_size=10,
 ).filter(lambda name: shown(name) == name)
 SIZES = st.integers(1, 6)
+EPSILONS = st.sampled_from([1e-3, 1e-5, 1e-6, 0.1])
 LAYERS = st.one_of(
     st.builds(Dense, SIZES, activations, st.booleans()),
-    st.just(BatchNormalization()),
-    st.just(LayerNormalization()),
+    st.builds(BatchNormalization, EPSILONS),
+    st.builds(LayerNormalization, EPSILONS),
     st.floats(0, 1, exclude_max=True).map(Dropout),
     activations.map(ActivationLayer),
     st.just(Flatten()),

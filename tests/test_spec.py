@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -44,6 +46,8 @@ RELU, LINEAR = Activation("relu"), Activation("linear")
         ("8->4*3 tanh", (8,), (Dense(4, Activation("tanh")),) * 2 + (Dense(4),)),
         ("8->4*2->3 tanh", (8,), (Dense(4, Activation("tanh")),) * 2 + (Dense(3),)),
         ("8->bn->ln->batchnorm->layernorm", (8,), (BatchNormalization(), LayerNormalization()) * 2),
+        ("8->bn(1e-5)->ln( 1E-06 )", (8,), (BatchNormalization(1e-5), LayerNormalization(1e-6))),
+        ("8->batchnorm(0.001)->layernorm(.001)", (8,), (BatchNormalization(), LayerNormalization())),
         ("8->dropout(0.25)", (8,), (Dropout(0.25),)),
         ("8->dropout(0)", (8,), (Dropout(0.0),)),
         ("8->dropout(.5)", (8,), (Dropout(0.5),)),
@@ -77,6 +81,7 @@ def test_valid_specs(text: str, input_shape: tuple[int, ...], layers: tuple[obje
         ("8->4:leaky_relu(0.2)->4:gelu(erf)->4:elu(1)", "8->4:leaky_relu->4:gelu->4:elu"),
         ("8->4:leaky_relu(0.1)->gelu(tanh)->dropout(0.0)", "8->4:leaky_relu(0.1)->gelu(tanh)->dropout(0)"),
         ("100000->100000*1000->10", "100000->100000*1000->10"),
+        ("8->batchnorm(1e-3)->layernorm(0.00001)->bn(2)", "8->bn->ln(1e-05)->bn(2)"),
     ],
 )
 def test_canonical_form(text: str, canonical: str) -> None:
@@ -103,6 +108,11 @@ def test_canonical_form(text: str, canonical: str) -> None:
         ("784->dropout(1.5)", "the dropout rate must be in [0, 1), received 1.5", 14),
         ("784->dropout(1)", "the dropout rate must be in [0, 1), received 1", 14),
         ("784->dropout(-0.1)", "the dropout rate must be in [0, 1), received -0.1", 14),
+        ("784->bn(0)->2", "the epsilon of bn must be positive, received 0", 9),
+        ("784->ln(-1e-5)->2", "the epsilon of ln must be positive, received -1e-5", 9),
+        ("784->bn(tanh)", "expected the epsilon of bn, received 'tanh'", 9),
+        ("784->ln(1e-5", "expected ')' after the epsilon of ln, received the end of the spec", 13),
+        ("784->flatten(1)->2", "flatten takes no argument", 13),
         (
             "784->dropout",
             "expected '(' and a rate after dropout, as in dropout(0.25), received the end of the spec",
@@ -211,13 +221,17 @@ activations = st.one_of(
 )
 
 
+# Keras's default, PyTorch's, and any positive float.
+epsilons = st.sampled_from([1e-3, 1e-5]) | st.floats(0, exclude_min=True, allow_infinity=False)
+
+
 def spec_strategy(largest: int) -> st.SearchStrategy[Spec]:
     """Any Spec the language can express, with sizes up to `largest`."""
     sizes = st.integers(1, largest)
     layers = st.one_of(
         st.builds(Dense, sizes, activations, st.booleans()),
-        st.just(BatchNormalization()),
-        st.just(LayerNormalization()),
+        st.builds(BatchNormalization, epsilons),
+        st.builds(LayerNormalization, epsilons),
         st.floats(0, 1, exclude_max=True).map(Dropout),
         st.just(Dropout(-0.0)),
         activations.map(ActivationLayer),
@@ -259,7 +273,7 @@ def _twin(spec: Spec, explicit: bool) -> Spec:
         elif isinstance(layer, Dropout):
             layers.append(Dropout(-layer.rate if layer.rate == 0 else layer.rate))
         else:
-            layers.append(type(layer)())
+            layers.append(replace(layer))  # type: ignore[type-var]
     return Spec(tuple(spec.input_shape), tuple(layers))  # type: ignore[arg-type]
 
 

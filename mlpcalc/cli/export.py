@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +205,8 @@ def export(
     model = model_from(spec, name=name)
     if not quiet:
         print_notes(*model.notes)
+        if not target.binary and weights is None and holds_weights(spec):
+            print_notes(_weights_left_behind(spec))
     inputs = (weights, Path(spec) if is_model_file(spec) else None)
     destination = None if output is None else _destination(output, target, inputs, force)
     if target.library is not None:
@@ -305,6 +308,15 @@ def _write(destination: Path, made: str | bytes | Weights) -> None:
     data = made.encode() if isinstance(made, str) else made
     with written_atomically(destination, len(data)) as temporary:
         temporary.write_bytes(data)
+
+
+def _weights_left_behind(spec: str) -> str:
+    """Code loads an .npz alone: the note on how to carry a model file's weights into it."""
+    return (
+        f"the code starts from the framework's initial weights; the weights in {shown(spec)} go into "
+        f"code through an .npz: mlpcalc export {shown(shlex.quote(spec))} --to npz -o weights.npz, "
+        "then --weights weights.npz"
+    )
 
 
 def _weights_source(target: Target, job: Job) -> str:

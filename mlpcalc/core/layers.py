@@ -122,7 +122,11 @@ class Dense:
 
 @dataclass(frozen=True)
 class BatchNormalization:
-    """`keras.layers.BatchNormalization()` over the last axis: gamma, beta and two statistics."""
+    """`keras.layers.BatchNormalization(epsilon=...)` over the last axis: gamma, beta and two
+    statistics; epsilon is added to the variance (Keras's 1e-3 unless the spec says, as PyTorch
+    models' 1e-5: `bn(1e-5)`)."""
+
+    epsilon: float = EPSILON
 
     keras_class: ClassVar[str] = "BatchNormalization"
     output_is_view: ClassVar[bool] = False
@@ -164,15 +168,17 @@ class BatchNormalization:
         return math.prod(input_shape), 0
 
     def config(self) -> dict[str, object]:
-        return {"axis": -1, "momentum": MOMENTUM, "epsilon": EPSILON}
+        return {"axis": -1, "momentum": MOMENTUM, "epsilon": self.epsilon}
 
     def __str__(self) -> str:
-        return self.words[0]
+        return _norm_text(self.words[0], self.epsilon)
 
 
 @dataclass(frozen=True)
 class LayerNormalization:
-    """`keras.layers.LayerNormalization()` over the last axis: gamma and beta."""
+    """`keras.layers.LayerNormalization(epsilon=...)` over the last axis: gamma and beta."""
+
+    epsilon: float = EPSILON
 
     keras_class: ClassVar[str] = "LayerNormalization"
     output_is_view: ClassVar[bool] = False
@@ -209,10 +215,15 @@ class LayerNormalization:
         return math.prod(input_shape), 0
 
     def config(self) -> dict[str, object]:
-        return {"axis": -1, "epsilon": EPSILON}
+        return {"axis": -1, "epsilon": self.epsilon}
 
     def __str__(self) -> str:
-        return self.words[0]
+        return _norm_text(self.words[0], self.epsilon)
+
+
+def _norm_text(word: str, epsilon: float) -> str:
+    """`bn`, or `bn(1e-05)` for an epsilon other than Keras's."""
+    return word if epsilon == EPSILON else f"{word}({format_number(epsilon)})"
 
 
 @dataclass(frozen=True)

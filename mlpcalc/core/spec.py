@@ -7,13 +7,14 @@ Grammar (EBNF; white space may stand around any token):
     arrow       = "->" | "→" ;
     layer       = dense | norm | "flatten" | dropout | activation ;
     dense       = size , [ "*" , size ] , { ":" , ( activation | "nobias" ) } ;
-    norm        = "bn" | "batchnorm" | "ln" | "layernorm" ;
+    norm        = ( "bn" | "batchnorm" | "ln" | "layernorm" ) , [ "(" , number , ")" ] ;  (* epsilon *)
     dropout     = "dropout" , "(" , number , ")" ;   (* rate in [0, 1) *)
     activation  = name , [ "(" , argument , ")" ] ;  (* relu, leaky_relu(0.1), gelu(tanh) *)
     default     = white space , activation ;         (* for every Dense without one, but the last *)
     size        = digit , { [ "_" ] , digit } ;      (* a positive integer, 100_000 allowed *)
 
-`128*3:selu` is three identical Dense layers; `flatten` folds every feature axis into
+`128*3:selu` is three identical Dense layers; `bn(1e-5)` a BatchNormalization whose epsilon is
+1e-5 (PyTorch's default) rather than Keras's 1e-3; `flatten` folds every feature axis into
 one (28x28 -> 784), as Keras's Flatten() does before a Dense. A default activation at the
 end (after white space) goes to every Dense that has none of its own except the model's
 last Dense, which stays linear (logits), as `Dense(10)` does in Keras.
@@ -32,9 +33,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import groupby
 
-from mlpcalc.core.activations import GELU_FORMS, KINDS, LINEAR, Activation
+from mlpcalc.core.activations import GELU_FORMS, KINDS, LINEAR, Activation, format_number
 from mlpcalc.core.errors import SpecError
-from mlpcalc.core.layers import NAMED_LAYERS, ActivationLayer, Dense, Dropout, Layer, Shape
+from mlpcalc.core.layers import (
+    EPSILON,
+    NAMED_LAYERS,
+    ActivationLayer,
+    BatchNormalization,
+    Dense,
+    Dropout,
+    Layer,
+    LayerNormalization,
+    Shape,
+)
 
 MAX_SIZE = 10**15  # largest units / input dim / repeat count a spec may give
 MAX_LAYERS = 10_000  # beyond this a spec is a mistake, its table unreadable and slow to draw
@@ -321,8 +332,7 @@ class _Parser:
             return self.dense()
         if token.kind is Kind.NAME:
             if token.text in NAMED_LAYERS:
-                self.advance()
-                return NAMED_LAYERS[token.text]()
+                return self.named_layer()
             if token.text == "dropout":
                 return self.dropout()
             if token.text == "nobias":
@@ -365,6 +375,26 @@ class _Parser:
             else:
                 activation = self.activation(token, role="activation", allow_nobias=True)
         return _DenseDraft(units, repeat, activation, use_bias)
+
+    def named_layer(self) -> Layer:
+        """bn, ln or flatten; a norm with its epsilon in parentheses, if given: bn(1e-5)."""
+        word = self.advance().text
+        kind = NAMED_LAYERS[word]
+        if not self.at(Kind.LPAREN):
+            return kind()
+        open_paren = self.advance()
+        if not issubclass(kind, BatchNormalization | LayerNormalization):
+            raise self.error(f"{word} takes no argument", open_paren, hint=f"write just '{word}'")
+        token = self.token
+        epsilon = self.number(f"the epsilon of {word}")
+        if epsilon <= 0:
+            raise self.error(
+                f"the epsilon of {word} must be positive, received {_shorten(token.text)}",
+                token,
+                hint=f"Keras's default is {format_number(EPSILON)}, PyTorch's 1e-05",
+            )
+        self.expect(Kind.RPAREN, f"')' after the epsilon of {word}")
+        return kind(epsilon)
 
     def dropout(self) -> Dropout:
         self.advance()
@@ -443,6 +473,14 @@ class _Parser:
                 # The model's last Dense keeps no activation: it gives logits.
                 layers[-1] = Dense(draft.units, LINEAR, draft.use_bias)
         return tuple(layers)
+
+
+def parse_activation(source: str) -> Activation:
+    """An activation as a spec writes it, alone: `leaky_relu(0.1)`, `gelu(tanh)`; SpecError if not."""
+    parser = _Parser(source)
+    activation = parser.activation(parser.expect(Kind.NAME, "an activation"), role="activation")
+    parser.expect(Kind.END, "the end of the activation")
+    return activation
 
 
 def parse_spec(source: str) -> Spec:

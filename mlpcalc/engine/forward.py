@@ -22,7 +22,6 @@ from numpy.typing import NDArray
 
 from mlpcalc.core.errors import ResourceError
 from mlpcalc.core.layers import (
-    EPSILON,
     ActivationLayer,
     BatchNormalization,
     Dense,
@@ -287,7 +286,7 @@ def _prepare(model: Model, weights: Weights, dtype: np.dtype[np.floating]) -> li
         if isinstance(built.layer, BatchNormalization):
             gamma, beta, mean, variance = arrays
             # Keras: (x - mean) * (rsqrt(variance + eps) * gamma) + beta
-            scale = (1 / np.sqrt(variance + dtype.type(EPSILON))) * gamma
+            scale = (1 / np.sqrt(variance + dtype.type(built.layer.epsilon))) * gamma
             arrays = (mean, scale.astype(dtype), beta)
         steps.append(_Step(built.layer, arrays, built.output_features[-1]))
     return steps
@@ -334,11 +333,13 @@ def _batch_normalization(step: _Step, x: Array, spare: Array) -> Array:
 
 
 def _layer_normalization(step: _Step, x: Array, spare: Array) -> Array:
+    assert isinstance(step.layer, LayerNormalization)
     gamma, beta = step.arrays
+    epsilon = x.dtype.type(step.layer.epsilon)
     for block in _blocks(x):
         block -= block.mean(axis=-1, keepdims=True)
         variance = np.square(block).mean(axis=-1, keepdims=True)
-        variance += x.dtype.type(EPSILON)
+        variance += epsilon
         block /= np.sqrt(variance)
         block *= gamma
         block += beta

@@ -14,7 +14,6 @@ from __future__ import annotations
 from mlpcalc.core.activations import Activation
 from mlpcalc.core.layers import (
     DATA_FORMAT,
-    EPSILON,
     MOMENTUM,
     ActivationLayer,
     BatchNormalization,
@@ -24,10 +23,10 @@ from mlpcalc.core.layers import (
     LayerNormalization,
 )
 from mlpcalc.core.model import BuiltLayer, Model
+from mlpcalc.interop.keras_config import PACKAGE
 from mlpcalc.interop.script import first_line, number, shape, text
 
 INDENT = " " * 8  # a layer's line, inside keras.Sequential([...])
-PACKAGE = "mlpcalc"  # where the script's activation functions are registered
 
 
 def keras_code(model: Model, weights: str | None) -> str:
@@ -115,10 +114,10 @@ def _layer(built: BuiltLayer, functions: dict[Activation, str]) -> str:
             options.append("use_bias=False")
     elif isinstance(layer, BatchNormalization):
         kind = "BatchNormalization"
-        options += ["axis=-1", f"momentum={number(MOMENTUM)}", f"epsilon={number(EPSILON)}"]
+        options += ["axis=-1", f"momentum={number(MOMENTUM)}", f"epsilon={number(layer.epsilon)}"]
     elif isinstance(layer, LayerNormalization):
         kind = "LayerNormalization"
-        options += ["axis=-1", f"epsilon={number(EPSILON)}"]
+        options += ["axis=-1", f"epsilon={number(layer.epsilon)}"]
     elif isinstance(layer, Dropout):
         kind = "Dropout"
         options.append(number(layer.rate))

@@ -11,6 +11,7 @@ mlpcalc computes, and then the layer and the option are named, never a wrong tab
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlpcalc.core.activations import KINDS, Activation
-from mlpcalc.core.errors import FileError, MlpcalcError, ModelError
+from mlpcalc.core.errors import FileError, MlpcalcError, ModelError, SpecError
 from mlpcalc.core.layers import (
     EPSILON,
     MOMENTUM,
@@ -31,9 +32,13 @@ from mlpcalc.core.layers import (
     LayerNormalization,
 )
 from mlpcalc.core.model import Model
-from mlpcalc.core.spec import MAX_LAYERS, Spec, parse_spec
+from mlpcalc.core.spec import MAX_LAYERS, Spec, parse_activation, parse_spec
 from mlpcalc.core.text import binary_size, shown
 
+# The exported Keras code registers its activation functions in this package, which Keras
+# saves as "mlpcalc>leaky_relu(0.1)".
+PACKAGE = "mlpcalc"
+REGISTERED = f"{PACKAGE}>"
 SUFFIXES = (".keras", ".json")  # what Keras writes: model.save("m.keras"), model.to_json()
 CONFIG_BYTES = 64 * 2**20  # a 10,000-layer config is ~30 MB of JSON; past this, no MLP's
 CONFIG_NAME = "config.json"  # in a .keras archive
@@ -282,13 +287,19 @@ class _Reader:
             raise self.fail(name, f"{key}={value!r} {_UNSUPPORTED} mlpcalc builds it with {key}={expected!r}")
 
     def activation(self, name: str, value: object) -> Activation:
-        """A serialized activation: its name, as Keras 3 writes a built-in one."""
+        """A serialized activation: its name, as Keras 3 writes a built-in one, or a function
+        registered as `mlpcalc>` and its spec text, as the code of `export --to keras` does."""
         text = value
         if isinstance(value, dict):  # {"module": "keras.activations", "class_name": "function", ...}
             config = value.get("config")
             text = config if isinstance(config, str) else value.get("registered_name")
         if text is None:
             return Activation("linear")
+        if isinstance(text, str) and text.startswith(REGISTERED):
+            try:
+                return parse_activation(text.removeprefix(REGISTERED))
+            except SpecError as error:
+                raise self.fail(name, f"the activation {shown(repr(text))}: {error.message}") from None
         if not isinstance(text, str) or text not in KINDS:
             raise self.fail(
                 name,
@@ -296,12 +307,11 @@ class _Reader:
             )
         return Activation(text)
 
-    def epsilon(self, name: str, config: Config) -> None:
+    def epsilon(self, name: str, config: Config) -> float:
         value = config.get("epsilon", EPSILON)
-        if value != EPSILON:
-            raise self.fail(
-                name, f"epsilon={value!r} {_UNSUPPORTED} mlpcalc uses Keras's default epsilon={EPSILON}"
-            )
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < math.inf:
+            raise self.fail(name, f"epsilon={value!r}: expected a positive number")
+        return float(value)
 
     def dense(self, name: str, config: Config) -> Layer:
         units = config.get("units")
@@ -321,14 +331,14 @@ class _Reader:
         for key in ("center", "scale"):
             self.option(name, config, key, True)
         self.option(name, config, "renorm", False)
-        self.epsilon(name, config)
+        epsilon = self.epsilon(name, config)
         momentum = config.get("momentum", MOMENTUM)
         if momentum != MOMENTUM:
             self.notes.append(
                 f"layer {shown(name)}: momentum={momentum!r} is read but not kept: it changes training "
                 "alone (the moving statistics' update), none of the figures here"
             )
-        return BatchNormalization()
+        return BatchNormalization(epsilon)
 
     def layer_normalization(self, name: str, config: Config) -> Layer:
         axis = config.get("axis", -1)
@@ -337,8 +347,7 @@ class _Reader:
         for key in ("center", "scale"):
             self.option(name, config, key, True)
         self.option(name, config, "rms_scaling", False)
-        self.epsilon(name, config)
-        return LayerNormalization()
+        return LayerNormalization(self.epsilon(name, config))
 
     def dropout(self, name: str, config: Config) -> Layer:
         rate = config.get("rate")
@@ -379,9 +388,10 @@ def keras_config(model: Model) -> dict[str, Any]:
             config |= {"units": made.units, "activation": _saved(made.activation, layer.name)}
             config["use_bias"] = made.use_bias
         elif isinstance(made, BatchNormalization):
-            config |= {"axis": -1, "epsilon": EPSILON, "momentum": MOMENTUM, "center": True, "scale": True}
+            config |= {"axis": -1, "epsilon": made.epsilon, "momentum": MOMENTUM}
+            config |= {"center": True, "scale": True}
         elif isinstance(made, LayerNormalization):
-            config |= {"axis": -1, "epsilon": EPSILON, "center": True, "scale": True}
+            config |= {"axis": -1, "epsilon": made.epsilon, "center": True, "scale": True}
         elif isinstance(made, Dropout):
             config["rate"] = made.rate
         elif isinstance(made, ActivationLayer):

@@ -34,10 +34,9 @@ import onnx
 from onnx import helper, numpy_helper
 
 from mlpcalc import __version__
-from mlpcalc.core.activations import Activation
+from mlpcalc.core.activations import Activation, format_number
 from mlpcalc.core.errors import ModelError, WeightsError
 from mlpcalc.core.layers import (
-    EPSILON,
     MOMENTUM,
     ActivationLayer,
     BatchNormalization,
@@ -47,7 +46,7 @@ from mlpcalc.core.layers import (
     LayerNormalization,
 )
 from mlpcalc.core.model import DEFAULT_NAME, BuiltLayer, Model
-from mlpcalc.core.text import binary_size
+from mlpcalc.core.text import binary_size, shown
 from mlpcalc.engine.forward import check_memory
 from mlpcalc.engine.functions import GELU_TANH_COEFF, SELU_ALPHA, SELU_SCALE, SQRT_2_OVER_PI
 from mlpcalc.engine.weights import Weights
@@ -173,10 +172,11 @@ def _layer(graph: _Graph, built: BuiltLayer, x: str, opset: int) -> str:
             return x
         return _activation(graph, layer.activation, x, f"{name}/{layer.activation.name}", opset)
     if isinstance(layer, BatchNormalization):
-        return _batch_normalization(graph, name, x, rank)
+        return _batch_normalization(graph, name, x, rank, _epsilon(layer, name))
     if isinstance(layer, LayerNormalization):
+        epsilon = _epsilon(layer, name)
         return graph.node(
-            "LayerNormalization", [x, f"{name}/gamma", f"{name}/beta"], name, axis=-1, epsilon=EPSILON
+            "LayerNormalization", [x, f"{name}/gamma", f"{name}/beta"], name, axis=-1, epsilon=epsilon
         )
     if isinstance(layer, Dropout):
         ratio = graph.tensor(f"{name}/ratio", np.array(dropout_ratio(layer.rate), dtype=np.float64))
@@ -198,14 +198,14 @@ def dropout_ratio(rate: float) -> float:
     return rate if np.float32(rate) < 1 else below_one
 
 
-def _batch_normalization(graph: _Graph, name: str, x: str, rank: int) -> str:
+def _batch_normalization(graph: _Graph, name: str, x: str, rank: int, epsilon: float) -> str:
     """ONNX's BatchNormalization normalizes axis 1: past rank 2, the last axis goes there and back."""
     inputs = [f"{name}/{variable}" for variable in ("gamma", "beta", "moving_mean", "moving_variance")]
     if rank == 2:
-        return graph.node("BatchNormalization", [x, *inputs], name, epsilon=EPSILON, momentum=MOMENTUM)
+        return graph.node("BatchNormalization", [x, *inputs], name, epsilon=epsilon, momentum=MOMENTUM)
     first = [0, rank - 1, *range(1, rank - 1)]
     x = graph.node("Transpose", [x], f"{name}/to_channels_first", perm=first)
-    x = graph.node("BatchNormalization", [x, *inputs], name, epsilon=EPSILON, momentum=MOMENTUM)
+    x = graph.node("BatchNormalization", [x, *inputs], name, epsilon=epsilon, momentum=MOMENTUM)
     return graph.node("Transpose", [x], f"{name}/to_channels_last", perm=[0, *range(2, rank), 1])
 
 
@@ -241,6 +241,17 @@ def _float32(value: float, activation: Activation) -> float:
             f"float32, which holds at most {FLOAT32_MAX:.4g} in magnitude"
         )
     return value
+
+
+def _epsilon(layer: BatchNormalization | LayerNormalization, name: str) -> float:
+    """A normalization's epsilon as ONNX stores it (a float32 attribute): refused where float32
+    makes it 0 or infinite, which no reader takes for an epsilon."""
+    if not 0 < np.float32(layer.epsilon) < np.inf:
+        raise ModelError(
+            f"layer {shown(name)}: {layer}: ONNX stores the epsilon as a float32, in which "
+            f"{format_number(layer.epsilon)} is {np.float32(layer.epsilon)}"
+        )
+    return layer.epsilon
 
 
 def _gelu_erf(graph: _Graph, x: str, owner: str) -> str:

@@ -15,8 +15,9 @@ What reads: one chain of layers from one input to one output, as onnx_export.py 
 
 Each layer is the nodes between two points where one tensor alone carries the computation on:
 a branch or a skip connection never is such a point, so it shows up as a node this module does not
-read, named in the error. Options mlpcalc cannot express, which would change the outputs (an epsilon
-other than Keras's 1e-3, a Softmax over another axis, a Gemm with alpha), are refused with the node
+read, named in the error. A normalization's epsilon is kept (torch's 1e-5 reads as `bn(1e-05)`).
+Options mlpcalc cannot express, which would change the outputs (a Softmax over another axis, a Gemm
+with alpha, an epsilon that is not positive), are refused with the node
 and the value; a BatchNormalization's momentum is a training option ONNX's inference ignores, and
 so does this module. Graphs onnx_export.py wrote keep their layer names (the node names) and the
 exact arguments of the spec they came from; others get Keras's automatic names.
@@ -38,7 +39,6 @@ from onnx import helper, numpy_helper
 from mlpcalc.core.activations import GELU_FORMS, LINEAR, Activation, format_number
 from mlpcalc.core.errors import FileError, ModelError, SpecError, WeightsError
 from mlpcalc.core.layers import (
-    EPSILON,
     ActivationLayer,
     BatchNormalization,
     Dense,
@@ -654,7 +654,7 @@ class _Reader:
     def _batch_norm_item(self, node: onnx.NodeProto, channels: int) -> _Item:
         if _attribute(node, "training_mode", 0):
             raise _Refused(f"{_describe(node)} has training_mode=1: mlpcalc reads inference graphs")
-        _check_epsilon(node)
+        epsilon = _epsilon(node)
         names = list(node.input[1:])
         if len(names) != 4:
             raise _Refused(f"{_describe(node)} takes {len(node.input)} inputs: expected 5")
@@ -664,7 +664,7 @@ class _Reader:
             if shape != (channels,):
                 raise _Refused(f"{_describe(node)} has {what} of shape {shape}: expected ({channels},)")
             sources.append(_Source(name, shape))
-        return _Item(BatchNormalization(), node.name, tuple(sources))
+        return _Item(BatchNormalization(epsilon), node.name, tuple(sources))
 
     def layer_normalization(self, node: onnx.NodeProto, index: int) -> Found:
         axis = _attribute(node, "axis", -1)
@@ -673,7 +673,7 @@ class _Reader:
                 f"{_describe(node)} normalizes from axis {axis} of its rank-{self.rank} input: "
                 "Keras's LayerNormalization (and mlpcalc's) normalizes the last axis alone"
             )
-        _check_epsilon(node)
+        epsilon = _epsilon(node)
         channels = (self.shape[-1],)
         if len(node.input) < 2:
             raise _Refused(f"{_describe(node)} has no Scale input")
@@ -687,7 +687,7 @@ class _Reader:
             sources.append(_Source(name, channels))
         if len(sources) == 1:
             sources.append(_Source(None, channels))  # no B: beta is zero
-        return _Item(LayerNormalization(), node.name, tuple(sources)), 1
+        return _Item(LayerNormalization(epsilon), node.name, tuple(sources)), 1
 
     def dropout(self, node: onnx.NodeProto, index: int) -> Found:
         rate = 0.5  # ONNX's default ratio
@@ -797,19 +797,13 @@ def _is_bias(shape: Shape, units: int, rank: int) -> bool:
     return len(shape) <= rank and shape[-1:] in ((units,), (1,)) and all(dim == 1 for dim in shape[:-1])
 
 
-TORCH_LAYERS = {"BatchNormalization": "nn.BatchNorm1d", "LayerNormalization": "nn.LayerNorm"}
-
-
-def _check_epsilon(node: onnx.NodeProto) -> None:
-    """ONNX's normalizations default to 1e-5, torch's too; Keras's (and mlpcalc's) is 1e-3, fixed."""
+def _epsilon(node: onnx.NodeProto) -> float:
+    """A normalization's epsilon, a float32 attribute (ONNX's default, as torch's, is 1e-5) read as
+    the shortest decimal that is it: torch's 1e-5 is 1e-05, not 9.999999747378752e-06."""
     epsilon = np.float32(_attribute(node, "epsilon", 1e-5))
-    if epsilon != np.float32(EPSILON):
-        raise _Refused(
-            f"{_describe(node)} has epsilon={_decimal(epsilon)}: mlpcalc's {node.op_type}, as Keras's "
-            f"by default, has epsilon={EPSILON} and no other, and the outputs would differ (build the "
-            f"layer with eps={EPSILON} before exporting, as torch's {TORCH_LAYERS[node.op_type]}(C, "
-            f"eps={EPSILON}))"
-        )
+    if not 0 < epsilon < np.inf:
+        raise _Refused(f"{_describe(node)} has epsilon={epsilon}: a normalization's epsilon is positive")
+    return _decimal(epsilon)
 
 
 def _decimal(value: np.generic) -> float:
@@ -913,6 +907,9 @@ def _same_layer(a: Layer, b: Layer) -> bool:
         return _same_activation(a.activation, b.activation)
     if isinstance(a, Dropout) and isinstance(b, Dropout):
         return dropout_ratio(a.rate) == dropout_ratio(b.rate)
+    norms = BatchNormalization | LayerNormalization
+    if isinstance(a, norms) and isinstance(b, norms) and type(a) is type(b):
+        return bool(np.float32(a.epsilon) == np.float32(b.epsilon))
     return a == b
 
 

@@ -1,10 +1,10 @@
 """What torchinfo 1.8.0 prints for the PyTorch form of a model, character for character.
 
-The PyTorch form is the script `mlpcalc export --to pytorch` writes: an `nn.Sequential` with one
-module per Keras layer, and after a Dense whose activation is not linear, that activation as a
-module of its own. `torchinfo.summary(model, input_size=(batch, *features))`, with its default
-columns (Output Shape, Param #) and rows (type:depth-idx), tells of each module its class, its
-output shape and its parameters, and then:
+The PyTorch form (core/pytorch_form.py) is what `mlpcalc export --to pytorch` writes: an
+`nn.Sequential` with one module per Keras layer, and after a Dense whose activation is not linear,
+that activation as a module of its own. `torchinfo.summary(model, input_size=(batch, *features))`,
+with its default columns (Output Shape, Param #) and rows (type:depth-idx), tells of each module
+its class, its output shape and its parameters, and then:
 
 - the parameters in total: every module's, all trainable (torch keeps BatchNormalization's moving
   statistics as buffers, not parameters: a BatchNorm1d has Keras's trainable gamma and beta alone);
@@ -23,19 +23,10 @@ the rows, Python integers, are not. The recordings in tests/golden/torchinfo/ ar
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from mlpcalc.core.dtypes import DTYPE_BYTES
-from mlpcalc.core.layers import (
-    ActivationLayer,
-    BatchNormalization,
-    Dense,
-    Dropout,
-    Flatten,
-    Layer,
-    LayerNormalization,
-)
-from mlpcalc.core.model import BuiltLayer, Model
+from mlpcalc.core.model import Model
+from mlpcalc.core.pytorch_form import TorchModule, torch_modules
 from mlpcalc.costs.flops import convention_total
 
 NAME_WIDTH = 40  # torchinfo's layer column, widened to a multiple of NAME_STEP for longer names
@@ -49,66 +40,19 @@ BRANCH = "├─"
 ASCII_BRANCH = "+ "  # row_settings=("ascii_only", "depth")
 CONTAINER = "Sequential"
 
-# torch's module class for each activation (swish is SiLU under another name); a linear Activation
-# layer is an nn.Identity, a Dense's linear activation no module at all.
-ACTIVATION_CLASSES = {
-    "relu": "ReLU",
-    "sigmoid": "Sigmoid",
-    "tanh": "Tanh",
-    "softmax": "Softmax",
-    "linear": "Identity",
-    "gelu": "GELU",
-    "elu": "ELU",
-    "selu": "SELU",
-    "softplus": "Softplus",
-    "swish": "SiLU",
-    "silu": "SiLU",
-    "leaky_relu": "LeakyReLU",
-}
-OTHER_CLASSES: dict[type[Layer], str] = {
-    LayerNormalization: "LayerNorm",
-    Dropout: "Dropout",
-    Flatten: "Flatten",
-}
 # torchinfo labels the mult-adds with its Units enum, which Python >= 3.11 formats by member name.
 MULT_ADDS_UNITS = ((10**12, "Units.TERABYTES"), (10**9, "Units.GIGABYTES"), (10**6, "Units.MEGABYTES"))
 
 
-@dataclass(frozen=True)
-class Module:
-    """One module of the exported nn.Sequential, as torchinfo sees it: class, output, parameters."""
-
-    class_name: str
-    output_shape: tuple[int, ...]  # the batch first
-    params: int
-
-
-def modules(model: Model, batch: int) -> tuple[Module, ...]:
-    """The exported model's modules, in order, run on `batch` samples."""
-    return tuple(module for layer in model.layers for module in _modules(layer, batch))
-
-
-def _modules(built: BuiltLayer, batch: int) -> tuple[Module, ...]:
-    layer, shape = built.layer, (batch, *built.output_features)
-    # Every torch parameter is one of Keras's trainable weights, and the other way round.
-    params = built.trainable_params
-    if isinstance(layer, Dense):
-        linear = Module("Linear", shape, params)
-        if layer.activation.is_linear:
-            return (linear,)
-        return linear, Module(ACTIVATION_CLASSES[layer.activation.name], shape, 0)
-    if isinstance(layer, ActivationLayer):
-        return (Module(ACTIVATION_CLASSES[layer.activation.name], shape, 0),)
-    if isinstance(layer, BatchNormalization):  # BatchNorm1d takes (batch, C) alone
-        return (Module("BatchNorm1d" if len(built.input_shape) == 1 else "BatchNormLastAxis", shape, params),)
-    return (Module(OTHER_CLASSES[type(layer)], shape, params),)
+def _output_shape(module: TorchModule, batch: int) -> tuple[int, ...]:
+    return (batch, *module.layer.output_features)
 
 
 def torchinfo_summary(model: Model, *, ascii_only: bool = False) -> str:
     """torchinfo.summary(model, input_size=(batch, *features)) as printed, the batch 1 unless the
     model fixes one; `ascii_only`: with row_settings=("ascii_only", "depth")."""
     batch = model.batch or 1
-    rows = modules(model, batch)
+    rows = torch_modules(model)
     branch = ASCII_BRANCH if ascii_only else BRANCH
     titles = [f"{module.class_name}: 1-{index}" for index, module in enumerate(rows, 1)]
     name_width = _name_width([(0, CONTAINER), *((1, title) for title in titles)])
@@ -117,10 +61,11 @@ def torchinfo_summary(model: Model, *, ascii_only: bool = False) -> str:
     lines.append(_row(name_width, CONTAINER, _shape((batch, *model.output_features)), NO_VALUE))
     for title, module in zip(titles, rows, strict=True):
         count = f"{module.params:,}" if module.params else NO_VALUE
-        lines.append(_row(name_width, branch + title, _shape(module.output_shape), count))
+        lines.append(_row(name_width, branch + title, _shape(_output_shape(module, batch)), count))
     params = sum(module.params for module in rows)
     input_bytes = FLOAT32 * batch * math.prod(model.spec.input_shape) + STORAGE_OBJECT_BYTES
-    pass_bytes = sum(2 * FLOAT32 * math.prod(module.output_shape) for module in rows if module.params)
+    trained = [module for module in rows if module.params]
+    pass_bytes = sum(2 * FLOAT32 * math.prod(_output_shape(module, batch)) for module in trained)
     params_bytes = FLOAT32 * params
     lines += [
         divider,

@@ -147,17 +147,23 @@ CASES: list[dict[str, Any]] = [
         "expected": {"spec": "4->3:tanh", "batch": 3},
     },
     {
-        "id": "refused_batchnorm_default_eps",
-        "module": "nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))",
+        "id": "batchnorm_default_eps",
+        "module": "nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))",
         "features": [4],
-        "note": "torch's eps is 1e-5, Keras's (mlpcalc's) 1e-3: the outputs would differ",
-        "expected": {"error": {"node": "/1/BatchNormalization", "words": ["epsilon=1e-05", "0.001"]}},
+        "note": "torch's eps is 1e-5, Keras's 1e-3: the spec says so",
+        "expected": {"spec": "4->3->bn(1e-05)->2"},
     },
     {
-        "id": "refused_layernorm_default_eps",
+        "id": "layernorm_default_eps",
         "module": "nn.Sequential(nn.LayerNorm(4), nn.Linear(4, 2))",
         "features": [4],
-        "expected": {"error": {"node": "/0/LayerNormalization", "words": ["epsilon=1e-05", "0.001"]}},
+        "expected": {"spec": "4->ln(1e-05)->2"},
+    },
+    {
+        "id": "layernorm_other_eps_3d",
+        "module": "nn.Sequential(nn.Linear(4, 6), nn.GELU(), nn.LayerNorm(6, eps=1e-6), nn.Linear(6, 2))",
+        "features": [3, 4],
+        "expected": {"spec": "3x4->6:gelu->ln(1e-06)->2"},
     },
     {
         "id": "refused_batchnorm_channels_first",
@@ -178,6 +184,13 @@ CASES: list[dict[str, Any]] = [
         "features": [4],
         "note": "x + Linear(x): the graph branches and joins at an Add",
         "expected": {"error": {"node": "/1/Add", "words": ["branches"]}},
+    },
+    {
+        "id": "refused_prelu",
+        "module": "nn.Sequential(nn.Linear(4, 3), nn.PReLU(), nn.Linear(3, 2))",
+        "features": [4],
+        "note": "PReLU learns its slope: no activation of Keras's takes a weight",
+        "expected": {"error": {"node": "/1/PRelu", "words": ["not a layer of an MLP"]}},
     },
     {
         "id": "refused_conv",
