@@ -31,6 +31,7 @@ from mlpcalc.cli.base import (
 from mlpcalc.cli.run import ForceOpt, InitOpt, InitSeedOpt, QuietOpt
 from mlpcalc.core.errors import FileError
 from mlpcalc.core.model import Model
+from mlpcalc.core.outputs import OutputKind, output_target, write_bytes
 from mlpcalc.core.text import shown
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
 from mlpcalc.interop.opsets import DEFAULT_OPSET, OPSETS
@@ -45,9 +46,9 @@ KERAS_EXTRA = "pip install 'mlpcalc[keras]'"
 # with mlpcalc's mark, a serialized ONNX ModelProto with its field 1, ir_version (a varint), and
 # a .keras archive as any zip archive.
 KINDS = {
-    "code": (MARK.encode(), "a script mlpcalc export wrote"),
-    "onnx": (b"\x08", "an ONNX model"),
-    "keras": (b"PK", "a zip archive (.keras)"),
+    "code": OutputKind("a script mlpcalc export wrote", (MARK.encode(),)),
+    "onnx": OutputKind("an ONNX model", (b"\x08",)),
+    "keras": OutputKind("a zip archive (.keras)", (b"PK",)),
 }
 
 
@@ -279,35 +280,21 @@ def _needs(to: str, library: str, extra: str) -> None:
 def _destination(output: Path, target: Target, inputs: tuple[Path | None, ...], force: bool) -> Path:
     """The file --output replaces (a link's target), refused before any work as forward's and
     init's are: an input, anything but a regular file, or (without --force) a file of another kind."""
-    from mlpcalc.engine.arrays import output_target
-
     if target.kind == "npz":
-        return output_target(output, "npz", inputs, force)
-    destination = output_target(output, "npz", inputs, force=True)  # all but the kind, checked here
-    if force or not destination.exists() or destination.stat().st_size == 0:
-        return destination
-    start, kind = KINDS[target.kind]
-    try:
-        with destination.open("rb") as file:
-            head = file.read(len(start))
-    except OSError as error:
-        raise FileError(f"cannot write {shown(output)}: {error.strerror or error}") from None
-    if head != start:
-        raise FileError(f"{shown(output)} exists and is not {kind}: it is kept; give --force to replace it")
-    return destination
+        from mlpcalc.engine.arrays import output_target as npz_target
+
+        return npz_target(output, "npz", inputs, force)
+    return output_target(output, KINDS[target.kind], inputs, force)
 
 
 def _write(destination: Path, made: str | bytes | Weights) -> None:
     """Write atomically: a failure or a signal never leaves a partial file."""
-    from mlpcalc.engine.arrays import written_atomically
     from mlpcalc.engine.weights import save_weights
 
     if isinstance(made, dict):
         save_weights(destination, made, force=True)  # the destination was checked already
         return
-    data = made.encode() if isinstance(made, str) else made
-    with written_atomically(destination, len(data)) as temporary:
-        temporary.write_bytes(data)
+    write_bytes(destination, made.encode() if isinstance(made, str) else made)
 
 
 def _weights_left_behind(spec: str) -> str:

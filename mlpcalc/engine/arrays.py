@@ -9,22 +9,20 @@ from __future__ import annotations
 import math
 import mmap
 import os
-import shutil
-import stat
-import tempfile
 import tokenize
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from mlpcalc.core import outputs
 from mlpcalc.core.errors import FileError
 from mlpcalc.core.model import Model
+from mlpcalc.core.outputs import OutputKind
 from mlpcalc.core.text import shown
 
 ZIP_MAGIC, NPY_MAGIC, PICKLE_MAGIC = b"PK", b"\x93NUMPY", b"\x80"  # PK: any zip, empty ones too
@@ -151,79 +149,13 @@ def read_input(path: Path, model: Model) -> np.memmap:
     return array
 
 
-KINDS = {"npy": "a .npy array", "npz": "an .npz archive"}  # what mlpcalc writes, by kind
-
-
-def _first_bytes(path: Path) -> bytes:
-    with path.open("rb") as file:
-        return file.read(len(NPY_MAGIC))
+# What mlpcalc writes, by kind: an existing file of another kind is kept unless forced.
+KINDS = {"npy": OutputKind("a .npy array", (NPY_MAGIC,)), "npz": OutputKind("an .npz archive", (ZIP_MAGIC,))}
 
 
 def output_target(path: Path, kind: str, inputs: Sequence[Path | None] = (), force: bool = False) -> Path:
-    """The file that writing `path` replaces: a link's target (links are written through,
-    never replaced). Refused: an input of the same run, anything but a regular file, and
-    (unless `force`) a file that is not already `kind` — or empty — since it is surely not
-    an earlier output."""
-    try:
-        if path.exists() and not stat.S_ISREG(path.stat().st_mode):
-            raise FileError(f"cannot write {shown(path)}: it is not a regular file")
-        target = Path(os.path.realpath(path))
-        for source in inputs:
-            if source is not None and target.exists() and os.path.samefile(source, target):
-                where, source_text = shown(path), shown(source)
-                raise FileError(
-                    f"cannot write {where}: it is the input {source_text}, which the output would destroy"
-                )
-        if target.exists() and not force and target.stat().st_size:
-            head = _first_bytes(target)
-            if not head.startswith(NPY_MAGIC if kind == "npy" else ZIP_MAGIC):
-                raise FileError(
-                    f"{shown(path)} exists and is not {KINDS[kind]}: it is kept; give --force to replace it"
-                )
-    except OSError as error:
-        raise FileError(f"cannot write {shown(path)}: {error.strerror or error}") from None
-    return target
-
-
-def _new_file_beside(path: Path, size: int) -> Path:
-    """A temporary file next to `path` with the mode the finished file should have (the one
-    it replaces, else what the umask gives a new file), once the folder can take `size` bytes."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileError(f"cannot write {shown(path)}: no such folder {shown(folder)}")
-    free = shutil.disk_usage(folder).free
-    if size > free:
-        raise FileError(f"cannot write {shown(path)}: it needs {size:,} bytes and {free:,} are free there")
-    try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as error:
-        raise FileError(f"cannot write {shown(path)}: {error.strerror or error}") from None
-    try:
-        os.fchmod(handle, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
-    finally:
-        os.close(handle)
-    return Path(name)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it: put it back at once
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def written_atomically(target: Path, size: int) -> Iterator[Path]:
-    """Yield a temporary path to write; it becomes `target` (an `output_target`) only if the
-    block succeeds, so a failure, an exception or a signal that ends the process never leaves
-    a half-written file, nor destroys one of the same name."""
-    temporary = _new_file_beside(target, size)
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    except OSError as error:
-        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
-    finally:
-        temporary.unlink(missing_ok=True)
+    """The file that writing `path` (an .npy or .npz) replaces: core/outputs.py's rules."""
+    return outputs.output_target(path, KINDS[kind], inputs, force)
 
 
 def open_output(path: Path, shape: tuple[int, ...], dtype: np.dtype[np.floating]) -> np.memmap:

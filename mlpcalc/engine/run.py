@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.model import Model
+from mlpcalc.core.outputs import written_atomically
 from mlpcalc.engine import arrays
 from mlpcalc.engine.arrays import npz_headers
 from mlpcalc.engine.forward import Plan, Stats, WeightsSource, check_memory, forward, plan, resident_bytes
@@ -207,7 +208,7 @@ def _streamed(
     shape = (the_plan.rows, *the_plan.model.output_features)
     size = math.prod(shape) * the_plan.dtype.itemsize + 4096
     target = arrays.output_target(path, "npy", inputs, force)
-    with arrays.written_atomically(target, size) as temporary:
+    with written_atomically(target, size) as temporary:
         mapped = arrays.open_output(temporary, shape, the_plan.dtype)
         run(mapped)
         mapped.flush()

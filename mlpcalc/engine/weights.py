@@ -15,8 +15,9 @@ from numpy.typing import NDArray
 
 from mlpcalc.core.errors import FileError, WeightsError
 from mlpcalc.core.model import Model
+from mlpcalc.core.outputs import written_atomically
 from mlpcalc.core.text import shown
-from mlpcalc.engine.arrays import npz_arrays, npz_headers, output_target, written_atomically
+from mlpcalc.engine.arrays import npz_arrays, npz_headers, output_target
 from mlpcalc.engine.initializers import CONSTANT_STARTS, INITIALIZERS
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
 
