@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # type names only: importing the engine would import numpy
     from mlpcalc.budgets import Outcome, Results
     from mlpcalc.diff import Diff
     from mlpcalc.engine.run import Run
+    from mlpcalc.render.diagram import Drawn
 
 SUMMARY_SCHEMA = "mlpcalc/summary/v1"
 VARIABLES_SCHEMA = "mlpcalc/variables/v1"
@@ -30,6 +31,7 @@ INIT_SCHEMA = "mlpcalc/init/v1"
 COMPLETIONS_SCHEMA = "mlpcalc/completions/v1"
 SPEC_SCHEMA = "mlpcalc/spec/v1"
 EXPORT_SCHEMA = "mlpcalc/export/v1"
+DIAGRAM_SCHEMA = "mlpcalc/diagram/v1"
 
 
 def to_json(document: dict[str, Any], ascii_only: bool = False) -> str:
@@ -168,6 +170,25 @@ def export_document(
         "code": code,
         "weights": weights,
         "total_params": model.total_params,
+    }
+
+
+def diagram_document(
+    model: Model, image_format: str, output: str | None, svg: str | None, size: int, drawn: Drawn
+) -> dict[str, object]:
+    """The `mlpcalc/diagram/v1` document: what `diagram` drew, the SVG itself when not written."""
+    return {
+        "schema": DIAGRAM_SCHEMA,
+        "spec": str(model.spec),
+        "name": model.name,
+        "format": image_format,
+        "output": output,
+        "svg": svg,
+        "bytes": size,
+        "layers": len(model.layers),
+        "layers_folded": drawn.layers_folded,
+        "edges": drawn.edges,
+        "edges_drawn": drawn.edges_drawn,
     }
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from mlpcalc import documents
 from mlpcalc.budgets import LIMITS
 from mlpcalc.cli.completions import SCRIPTS
+from mlpcalc.cli.diagram import FORMATS
 from mlpcalc.cli.export import TARGETS
 from mlpcalc.core.activations import KINDS
 from mlpcalc.core.conventions import CONVENTIONS
@@ -68,6 +69,7 @@ FACTS: dict[str, tuple[str, dict[str, list[Any]]]] = {
     "completions": (documents.COMPLETIONS_SCHEMA, {"/properties/shell/enum": list(SCRIPTS)}),
     "spec": (documents.SPEC_SCHEMA, {}),
     "export": (documents.EXPORT_SCHEMA, {"/properties/target/enum": list(TARGETS)}),
+    "diagram": (documents.DIAGRAM_SCHEMA, {"/properties/format/enum": list(FORMATS)}),
 }
 
 

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeAlias
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from mlpcalc import __version__
 from mlpcalc.core.activations import KINDS
 from mlpcalc.core.errors import ExitCode, FileError, MlpcalcError, SettingsError, SpecError
 from mlpcalc.core.model import DEFAULT_NAME, Model, parse
@@ -34,6 +33,7 @@ from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
 from mlpcalc.interop.keras_config import SUFFIXES as KERAS_SUFFIXES
 from mlpcalc.render import FORMATS, STYLES, TABLE_STYLES
 from mlpcalc.render.errors import format_error, format_usage_error
+from mlpcalc.version import __version__
 
 # click's UsageError, base of every command-line mistake (typer vendors click and exports
 # only its subclass BadParameter).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,6 +27,7 @@ from mlpcalc.cli.base import (
     app,
     ascii_only,
     emit,
+    is_model_file,
     model_from,
     print_notes,
     read_spec,
@@ -35,6 +38,7 @@ from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.errors import ModelError
 from mlpcalc.core.model import DEFAULT_NAME, LayerRange, Model
+from mlpcalc.core.text import shown
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 
@@ -119,6 +123,34 @@ def _refuse_for_torchinfo(
         )
 
 
+def _pictures(
+    svg: Path | None, html: Path | None, force: bool, json_flag: bool, output_format: str, style: str
+) -> dict[str, Path]:
+    """The files --svg and --html ask for, by kind; refused: what they would contradict (each
+    draws Keras 3's table, and writes nothing else), one path for both, --force alone."""
+    pictures = {kind: path for kind, path in (("svg", svg), ("html", html)) if path is not None}
+    if not pictures:
+        if force:
+            raise typer.BadParameter(
+                "it lets --svg or --html replace a file, and neither is given", param_hint="--force"
+            )
+        return pictures
+    option = "--" + next(iter(pictures))
+    other = (
+        "--json" if json_flag
+        else f"--format {output_format}" if output_format != "table"
+        else f"--style {style}" if style != "keras"
+        else None
+    )  # fmt: skip
+    if other is not None:
+        raise typer.BadParameter(
+            f"it draws Keras 3's table, which {other} replaces: drop one of them", param_hint=option
+        )
+    if svg is not None and html is not None and os.path.realpath(svg) == os.path.realpath(html):
+        raise typer.BadParameter(f"{shown(html)} is the file --svg writes already", param_hint="--html")
+    return pictures
+
+
 LAYER_RANGE = "--layer-range"
 
 
@@ -180,6 +212,30 @@ def summary(
         ),
     ] = None,
     mixed_precision: MixedOpt = False,
+    svg: Annotated[
+        Path | None,
+        typer.Option(
+            "--svg",
+            metavar="FILE",
+            show_default=False,
+            help="Write the table to FILE as a picture of a terminal showing it, in Keras's colours "
+            "(SVG); stdout says what was written.",
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            show_default=False,
+            help="Write the table to FILE as a web page in Keras's colours, whole in itself (styles "
+            "inline, nothing fetched); stdout says what was written.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Let --svg or --html replace a file that is not one mlpcalc wrote."),
+    ] = False,
 ) -> None:
     """Print what Keras's model.summary() prints for SPEC.
 
@@ -203,6 +259,8 @@ def summary(
 
       mlpcalc summary "784->512*4->10 relu" --layer-range dense_1 dense_3
 
+      mlpcalc summary "784->512->10 relu" --svg summary.svg --html summary.html
+
     {cheatsheet}
     """
     chosen = _resolve_format(json_flag, output_format, style, width)
@@ -214,7 +272,9 @@ def summary(
         batch=batch,
     )
     _refuse_ignored(chosen, style, costs, given, show_trainable, layer_range, name)
+    pictures = _pictures(svg, html, force, json_flag, output_format, style)
     model = model_from(spec, name=name, batch=batch)
+    targets = _picture_targets(pictures, spec, force)
     selected = _selected(model, layer_range)
     rows = range(selected.start, selected.stop) if selected else None
     figures = Figures(model, given)
@@ -225,7 +285,10 @@ def summary(
         )
     if chosen != "json":  # the JSON carries the model's notes itself
         print_notes(*model.notes, *(selected.notes if selected else ()))
-    if chosen == "json":
+    if targets:
+        assert width is not None
+        _write_pictures(targets, figures, width, costs, show_trainable, rows)
+    elif chosen == "json":
         from mlpcalc.documents import summary_document, to_json
 
         emit(to_json(summary_document(figures), ascii_only=ascii_only()))
@@ -301,6 +364,53 @@ def _print_keras_table(
             console.print(renderable)
         return
     emit(render_plain(renderables, console_width, ascii_only=ascii_only()))
+
+
+def _picture_targets(pictures: dict[str, Path], spec: str, force: bool) -> dict[str, tuple[Path, Path]]:
+    """Each picture's path as given and the file it replaces (a link's target), refused before
+    any drawing: the model file SPEC, anything but a regular file, and (without --force) a file
+    that is not an earlier picture of the same kind."""
+    if not pictures:  # rich's tables stay unimported for --json
+        return {}
+    from mlpcalc.core.outputs import output_target
+    from mlpcalc.render.keras import PICTURE_KINDS
+
+    source = Path(spec) if is_model_file(spec) else None
+    return {
+        kind: (path, output_target(path, PICTURE_KINDS[kind], (source,), force))
+        for kind, path in pictures.items()
+    }
+
+
+def _write_pictures(
+    targets: dict[str, tuple[Path, Path]],
+    figures: Figures,
+    width: int,
+    costs: bool,
+    show_trainable: bool,
+    rows: range | None,
+) -> None:
+    """Draw the table as the terminal would show it and write each picture atomically, saying so
+    on stdout, a line a file."""
+    from mlpcalc.core.outputs import write_bytes
+    from mlpcalc.render.keras import keras_renderables, summary_html, summary_svg, table_width
+
+    model = figures.model
+    renderables = keras_renderables(figures, width, costs, show_trainable=show_trainable, rows=rows)
+    console_width = max(terminal_columns(), table_width(figures, width, costs, rows))
+    title = f"mlpcalc summary: {model.name}" if model.name else "mlpcalc summary"
+    layers = f"{len(model.layers):,} layer" + ("s" if len(model.layers) != 1 else "")
+    shown_rows = f"{len(rows):,} of {layers} shown" if rows is not None else layers
+    for kind, (given, target) in targets.items():
+        if kind == "svg":
+            drawn, what = summary_svg(renderables, console_width, title), "an SVG picture"
+        else:
+            drawn, what = summary_html(renderables, console_width, title), "a web page"
+        write_bytes(target, drawn.encode())
+        emit(
+            f"wrote {shown(given)}: the summary table as {what}, {shown_rows}, "
+            f"{model.total_params:,} parameters\n"
+        )
 
 
 @app.command(**SPEC_COMMAND)

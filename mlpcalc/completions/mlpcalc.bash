@@ -122,11 +122,11 @@ _mlpcalc() {
         case ${args[i]} in -*) ;; *) command=${args[i]} at=$i; break ;; esac
     done
     if [[ -z $command ]]; then
-        _mlpcalc_reply "$word" summary variables costs diff spec check forward init export completions --version --debug --help -h
+        _mlpcalc_reply "$word" summary variables costs diff spec check forward init export diagram completions --version --debug --help -h
         return 0
     fi
     case $command in
-        summary) options="--width --style --format --json --name --batch --show-trainable --layer-range --costs --flops-convention --dtype --optimizer --mixed-precision --help -h" takes="--width --style --format --name --batch --layer-range --flops-convention --dtype --optimizer" takes2="--layer-range" positional=(spec) variadic=0 ;;
+        summary) options="--width --style --format --json --name --batch --show-trainable --layer-range --costs --flops-convention --dtype --optimizer --mixed-precision --svg --html --force --help -h" takes="--width --style --format --name --batch --layer-range --flops-convention --dtype --optimizer --svg --html" takes2="--layer-range" positional=(spec) variadic=0 ;;
         variables) options="--style --json --name --help -h" takes="--style --name" takes2="" positional=(spec) variadic=0 ;;
         costs) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" takes="--batch --dtype --optimizer --flops-convention --name" takes2="" positional=(spec) variadic=0 ;;
         diff) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --help -h" takes="--batch --dtype --optimizer --flops-convention" takes2="" positional=(spec spec) variadic=0 ;;
@@ -135,6 +135,7 @@ _mlpcalc() {
         forward) options="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --force --help -h" takes="--weights --init --seed --batch --input --dtype --output -o --chunk --style --name" takes2="" positional=(spec) variadic=0 ;;
         init) options="--output -o --seed --init --json --quiet -q --force --help -h" takes="--output -o --seed --init" takes2="" positional=(spec) variadic=0 ;;
         export) options="--to --output -o --weights --seed --init --opset --name --json --quiet -q --force --help -h" takes="--to --output -o --weights --seed --init --opset --name" takes2="" positional=(spec) variadic=0 ;;
+        diagram) options="--output -o --format --theme --direction --max-neurons --no-edges --title --name --json --force --help -h" takes="--output -o --format --theme --direction --max-neurons --title --name" takes2="" positional=(spec) variadic=0 ;;
         completions) options="--install --json --help -h" takes="" takes2="" positional=('bash zsh fish powershell') variadic=0 ;;
         *) return 0 ;;
     esac
@@ -152,6 +153,9 @@ _mlpcalc() {
             costs:--dtype) _mlpcalc_reply "$word" float32 bfloat16 float16 int8 float64 ;;
             costs:--flops-convention) _mlpcalc_reply "$word" mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler ;;
             costs:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;
+            diagram:--direction) _mlpcalc_reply "$word" horizontal vertical ;;
+            diagram:--format) _mlpcalc_reply "$word" svg png pdf ;;
+            diagram:--theme) _mlpcalc_reply "$word" light dark ;;
             diff:--dtype) _mlpcalc_reply "$word" float32 bfloat16 float16 int8 float64 ;;
             diff:--flops-convention) _mlpcalc_reply "$word" mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler ;;
             diff:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;
@@ -167,7 +171,7 @@ _mlpcalc() {
             summary:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;
             summary:--style) _mlpcalc_reply "$word" keras classic torchinfo ;;
             variables:--style) _mlpcalc_reply "$word" keras classic ;;
-            *:--config|*:--input|*:--output|*:--weights|*:-o) _mlpcalc_files ;;
+            *:--config|*:--html|*:--input|*:--output|*:--svg|*:--weights|*:-o) _mlpcalc_files ;;
         esac
         return 0
     fi

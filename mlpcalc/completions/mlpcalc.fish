@@ -55,6 +55,7 @@ complete -c mlpcalc -n __fish_use_subcommand -a check -d 'Check models against b
 complete -c mlpcalc -n __fish_use_subcommand -a forward -d 'Run SPEC forward with NumPy, as Keras'\''s model(x, training=False) does.'
 complete -c mlpcalc -n __fish_use_subcommand -a init -d 'Write initial weights for SPEC to a .npz file, one array per variable.'
 complete -c mlpcalc -n __fish_use_subcommand -a export -d 'Write SPEC as Keras or PyTorch code, an ONNX model, weights or a .keras file.'
+complete -c mlpcalc -n __fish_use_subcommand -a diagram -d 'Draw SPEC as the classic picture of a fully-connected network.'
 complete -c mlpcalc -n __fish_use_subcommand -a completions -d 'Print the completion script of SHELL: bash, zsh, fish or powershell.'
 complete -c mlpcalc -n __fish_use_subcommand -l version
 complete -c mlpcalc -n __fish_use_subcommand -l debug
@@ -73,6 +74,9 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l flops-convention
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l dtype -xa 'float32 bfloat16 float16 int8 float64'
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l mixed-precision
+complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l svg -rF
+complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l html -rF
+complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l force
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from summary' -a '(__mlpcalc_spec)'
@@ -171,6 +175,20 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l force
 complete -c mlpcalc -n '__fish_seen_subcommand_from export' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from export' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from export' -a '(__mlpcalc_spec)'
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l output -rF
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -s o -rF
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l format -xa 'svg png pdf'
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l theme -xa 'light dark'
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l direction -xa 'horizontal vertical'
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l max-neurons -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l no-edges
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l title -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l name -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l json
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l force
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -l help
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -s h
+complete -c mlpcalc -n '__fish_seen_subcommand_from diagram' -a '(__mlpcalc_spec)'
 complete -c mlpcalc -n '__fish_seen_subcommand_from completions' -l install
 complete -c mlpcalc -n '__fish_seen_subcommand_from completions' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from completions' -l help

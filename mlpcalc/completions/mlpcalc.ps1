@@ -4,7 +4,7 @@
 Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = @{
-        'summary' = @('--width', '--style', '--format', '--json', '--name', '--batch', '--show-trainable', '--layer-range', '--costs', '--flops-convention', '--dtype', '--optimizer', '--mixed-precision', '--help', '-h')
+        'summary' = @('--width', '--style', '--format', '--json', '--name', '--batch', '--show-trainable', '--layer-range', '--costs', '--flops-convention', '--dtype', '--optimizer', '--mixed-precision', '--svg', '--html', '--force', '--help', '-h')
         'variables' = @('--style', '--json', '--name', '--help', '-h')
         'costs' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--name', '--help', '-h')
         'diff' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--help', '-h')
@@ -13,6 +13,7 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'forward' = @('--weights', '--init', '--seed', '--batch', '--input', '--dtype', '--output', '-o', '--chunk', '--stats', '--style', '--json', '--quiet', '-q', '--name', '--force', '--help', '-h')
         'init' = @('--output', '-o', '--seed', '--init', '--json', '--quiet', '-q', '--force', '--help', '-h')
         'export' = @('--to', '--output', '-o', '--weights', '--seed', '--init', '--opset', '--name', '--json', '--quiet', '-q', '--force', '--help', '-h')
+        'diagram' = @('--output', '-o', '--format', '--theme', '--direction', '--max-neurons', '--no-edges', '--title', '--name', '--json', '--force', '--help', '-h')
         'completions' = @('--install', '--json', '--help', '-h')
     }
     $arguments = @{  # arguments with a closed choice
@@ -25,6 +26,9 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'costs:--dtype' = @('float32', 'bfloat16', 'float16', 'int8', 'float64')
         'costs:--flops-convention' = @('mlpcalc', 'torchinfo', 'fvcore', 'thop', 'ptflops', 'calflops', 'tf-profiler')
         'costs:--optimizer' = @('sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'lion', 'adadelta', 'ftrl')
+        'diagram:--direction' = @('horizontal', 'vertical')
+        'diagram:--format' = @('svg', 'png', 'pdf')
+        'diagram:--theme' = @('light', 'dark')
         'diff:--dtype' = @('float32', 'bfloat16', 'float16', 'int8', 'float64')
         'diff:--flops-convention' = @('mlpcalc', 'torchinfo', 'fvcore', 'thop', 'ptflops', 'calflops', 'tf-profiler')
         'diff:--optimizer' = @('sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'lion', 'adadelta', 'ftrl')
@@ -41,8 +45,8 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'summary:--style' = @('keras', 'classic', 'torchinfo')
         'variables:--style' = @('keras', 'classic')
     }
-    $files = @('--config', '--input', '--output', '--weights', '-o')
-    $values = @('--batch', '--chunk', '--layer-range', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--opset', '--output-shape', '--params', '--seed', '--width')
+    $files = @('--config', '--html', '--input', '--output', '--svg', '--weights', '-o')
+    $values = @('--batch', '--chunk', '--layer-range', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-neurons', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--opset', '--output-shape', '--params', '--seed', '--title', '--width')
     $globals = @('--version', '--debug', '--help', '-h')
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
     if ($wordToComplete -ne '') { $words = $words[0..($words.Count - 2)] }

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from mlpcalc import __version__
 from mlpcalc.core.errors import FileError, WeightsError
 from mlpcalc.core.model import Model, automatic_names
 from mlpcalc.core.text import binary_size, shown
 from mlpcalc.engine.weights import FLOAT_KINDS, Weights
 from mlpcalc.interop.keras_config import CONFIG_NAME, keras_config
+from mlpcalc.version import __version__
 
 WEIGHTS_NAME = "model.weights.h5"
 METADATA_NAME = "metadata.json"

@@ -33,7 +33,6 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from mlpcalc import __version__
 from mlpcalc.core.activations import Activation, format_number
 from mlpcalc.core.errors import ModelError, WeightsError
 from mlpcalc.core.layers import (
@@ -51,6 +50,7 @@ from mlpcalc.engine.forward import check_memory
 from mlpcalc.engine.functions import GELU_TANH_COEFF, SELU_ALPHA, SELU_SCALE, SQRT_2_OVER_PI
 from mlpcalc.engine.weights import Weights
 from mlpcalc.interop.opsets import DEFAULT_OPSET, OPSETS
+from mlpcalc.version import __version__
 
 NATIVE_GELU = 20  # the first opset with a Gelu op
 PRODUCER = "mlpcalc"

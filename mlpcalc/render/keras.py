@@ -7,16 +7,22 @@ colours every cell exactly as it does under Keras.
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from rich._export_format import CONSOLE_SVG_FORMAT  # rich's docs point here for its SVG template
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Column, Table
+from rich.terminal_theme import DEFAULT_TERMINAL_THEME, SVG_EXPORT_THEME, TerminalTheme
 
 from mlpcalc.core.model import BatchShape, BuiltLayer, Model
+from mlpcalc.core.outputs import OutputKind
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 from mlpcalc.render.formats import cost_cells, readable_size, shape_text
@@ -234,12 +240,121 @@ def keras_summary(
     `show_trainable=True` and `layer_range` (`rows`, from Model.layer_range) as given. With no
     width, Keras's default: 88 (100 with the Trainable column), or the console's width less 4
     if that is narrower."""
+    return render_plain(*_keras_parts(model, width, console_width, settings, show_trainable, rows))
+
+
+def _keras_parts(
+    model: Model,
+    width: int | None,
+    console_width: int | None,
+    settings: Settings | None,
+    show_trainable: bool,
+    rows: range | None,
+) -> tuple[list[RenderableType], int]:
+    """What `model.summary(line_length=width)` prints on a `console_width` terminal, and the
+    console's width (keras_summary's rules)."""
     if width is None:
         columns = layout(show_trainable)
         width = columns.default_width if console_width is None else default_width(console_width, columns)
     figures = Figures(model, settings or Settings())
     renderables = keras_renderables(figures, width, show_trainable=show_trainable, rows=rows)
-    return render_plain(renderables, max(console_width or width, width))
+    return renderables, max(console_width or width, width)
+
+
+# ------------------------------------------------------------------ the table as a picture (SVG, HTML)
+
+# How the files below start: the CLI tells an earlier one, which it may replace, from any other file.
+SVG_START = '<svg class="mlpcalc-summary" xmlns="http://www.w3.org/2000/svg"'
+HTML_START = '<!DOCTYPE html>\n<html class="mlpcalc-summary"'
+PICTURE_KINDS = {
+    "svg": OutputKind("an SVG summary mlpcalc wrote", (SVG_START.encode(),)),
+    "html": OutputKind("an HTML summary mlpcalc wrote", (HTML_START.encode(),)),
+}
+# A terminal's colours (rich's theme for SVG); Keras's own colours are 256-colour indexes, the
+# same in every theme.
+TERMINAL_THEME = SVG_EXPORT_THEME
+MONOSPACE = "Menlo, 'DejaVu Sans Mono', Consolas, 'Liberation Mono', 'Courier New', monospace"
+# rich's own SVG template, made to load nothing from the network (its fonts come from a CDN: a
+# local monospace font lines the table up as well) and to start as mlpcalc's summaries do.
+_SVG_FORMAT = (
+    re.sub(r"\s*@font-face \{\{.*?\}\}", "", CONSOLE_SVG_FORMAT, flags=re.S)
+    .replace(
+        "<!-- Generated with Rich https://www.textualize.io -->", "<!-- Keras's table, drawn by rich -->"
+    )
+    .replace("font-family: Fira Code, monospace;", f"font-family: {MONOSPACE};")
+    .replace(
+        '<svg class="rich-terminal" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        SVG_START + ' viewBox="0 0 {width} {height}">',
+    )
+)
+_PRE_STYLE = f"white-space:pre;overflow-x:auto;line-height:normal;font-family:{MONOSPACE}"
+
+
+def _recorded(renderables: Sequence[RenderableType], console_width: int) -> Console:
+    """A console that has drawn the renderables as a terminal `console_width` wide shows them
+    (wrapping included), then narrowed to the widest line: a picture has no empty margin."""
+    console = Console(
+        file=_Capture("utf-8"),
+        record=True,
+        width=console_width,
+        height=25,  # given, or rich takes 80 x 25 under TERM=dumb whatever the width says
+        highlight=False,
+        color_system="256",  # Keras's colours are 256-colour indexes
+        force_terminal=False,
+        force_jupyter=False,  # in a notebook too, draw here rather than display
+        no_color=False,  # the picture is the same whatever the environment says
+        legacy_windows=False,
+    )
+    for renderable in renderables:
+        console.print(renderable)
+    lines = console.export_text(clear=False).splitlines()
+    console.width = max((cell_len(line.rstrip()) for line in lines), default=1)
+    return console
+
+
+def _html_code(console: Console, theme: TerminalTheme) -> str:
+    """The recorded text as HTML: escaped, each styled run in a span with its style inline."""
+    return console.export_html(theme=theme, code_format="{code}", inline_styles=True)
+
+
+def summary_svg(renderables: Sequence[RenderableType], console_width: int, title: str) -> str:
+    """The table as an SVG image of a terminal window titled `title`, in Keras's colours; the
+    same renderables give the same bytes (rich derives the ids from the content)."""
+    return _recorded(renderables, console_width).export_svg(
+        title=title, theme=TERMINAL_THEME, code_format=_SVG_FORMAT
+    )
+
+
+def summary_html(renderables: Sequence[RenderableType], console_width: int, title: str) -> str:
+    """The table as a web page on its own: the terminal's colours and Keras's, styles inline,
+    nothing loaded from elsewhere."""
+    code = _html_code(_recorded(renderables, console_width), TERMINAL_THEME)
+    background, foreground = TERMINAL_THEME.background_color.hex, TERMINAL_THEME.foreground_color.hex
+    return (
+        f'{HTML_START} lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n</head>\n"
+        f'<body style="margin:0;padding:1em;background:{background};color:{foreground}">\n'
+        f'<pre style="{_PRE_STYLE}">{code}</pre>\n</body>\n</html>\n'
+    )
+
+
+def summary_html_fragment(renderables: Sequence[RenderableType], console_width: int) -> str:
+    """The table as a notebook shows Keras's: a <pre> with Keras's colours inline, the text in
+    the page's own colour (so it reads on a light or a dark notebook)."""
+    code = _html_code(_recorded(renderables, console_width), DEFAULT_TERMINAL_THEME)
+    return f'<pre style="{_PRE_STYLE}">{code}</pre>'
+
+
+def keras_summary_html(
+    model: Model,
+    width: int | None = None,
+    console_width: int | None = None,
+    *,
+    show_trainable: bool = False,
+    rows: range | None = None,
+) -> str:
+    """keras_summary's table as a notebook fragment (summary_html_fragment)."""
+    return summary_html_fragment(*_keras_parts(model, width, console_width, None, show_trainable, rows))
 
 
 # ------------------------------------------------------------------ tf.keras 2 (classic)
