@@ -93,9 +93,20 @@ class Diagram:
     def _repr_svg_(self) -> str:
         return self.svg
 
-    def save(self, path: str | PathLike[str]) -> None:
-        """Write the SVG to `path` (UTF-8)."""
-        Path(path).write_text(self.svg, encoding="utf-8")
+    def save(self, path: str | PathLike[str], *, force: bool = False) -> None:
+        """Write the diagram to `path` in the format its extension names: .svg, or .png and .pdf
+        (with the images extra), as `mlpcalc diagram -o` does: atomically, through a link, never
+        over another kind of file unless `force` (a FileError)."""
+        from mlpcalc.core.outputs import output_target, write_bytes
+        from mlpcalc.render.diagram import FORMATS, image_bytes
+
+        target = Path(path)
+        image_format = target.suffix.lower().lstrip(".")
+        if image_format not in FORMATS:
+            raise ValueError(f"{target} does not end in .svg, .png or .pdf")
+        write_bytes(
+            output_target(target, FORMATS[image_format], force=force), image_bytes(self.svg, image_format)
+        )
 
 
 def _terminal_columns() -> int:

@@ -16,7 +16,7 @@ from mlpcalc.core.model import parse
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 from mlpcalc.render.diagram import Options, draw
-from mlpcalc.render.keras import keras_renderables, summary_svg
+from mlpcalc.render.keras import KERAS_DEFAULT_WIDTH, summary_picture
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
 
@@ -27,21 +27,18 @@ DIAGRAMS = {
     "deep.svg": ("64->" + "->".join(["32:relu"] * 29) + "->10", Options(direction="vertical", max_neurons=8)),
     "dark.svg": ("784->512->10 relu", Options(theme="dark")),
 }
-# file name -> spec: `mlpcalc summary SPEC --svg FILE` in a terminal of Keras's default width
+# file name -> spec: `mlpcalc summary SPEC --svg FILE`
 SUMMARIES = {"summary.svg": "784->512->256->10 relu"}
-SUMMARY_WIDTH = 88
-
-
-def summary_picture(spec: str) -> str:
-    model = parse(spec)
-    renderables = keras_renderables(Figures(model, Settings()), SUMMARY_WIDTH, False)
-    return summary_svg(renderables, SUMMARY_WIDTH, f"mlpcalc summary: {model.name}")
 
 
 def images() -> dict[str, str]:
     """Every picture's file name and text."""
     pictures = {name: draw(parse(spec), options).svg for name, (spec, options) in DIAGRAMS.items()}
-    return pictures | {name: summary_picture(spec) for name, spec in SUMMARIES.items()}
+    summaries = {
+        name: summary_picture("svg", Figures(parse(spec), Settings()), KERAS_DEFAULT_WIDTH)
+        for name, spec in SUMMARIES.items()
+    }
+    return pictures | summaries
 
 
 def main() -> None:

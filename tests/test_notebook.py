@@ -8,9 +8,7 @@ import html
 import re
 import subprocess
 import sys
-import types
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import mlpcalc
 from mlpcalc.cli import app
 from mlpcalc.core import model as core
 from mlpcalc.core.errors import ModelError
+from mlpcalc.render.diagram import Options, draw
 
 SPEC = "64->256:nobias->bn->relu->10"
 OPTIONS = [path for path in sorted((GOLDEN / "options").glob("*.json"))]
@@ -156,47 +155,39 @@ def test_repr_html_takes_the_width_keras_would(monkeypatch: pytest.MonkeyPatch) 
     assert pre_text(mlpcalc.parse(SPEC)._repr_html_()) == cli_text(SPEC, columns=60)
 
 
-@dataclass(frozen=True)
-class StandInOptions:
-    theme: str = "light"
-    direction: str = "horizontal"
-    max_neurons: int = 16
-    edges: bool = True
-    title: str | None = None
-
-
-def test_diagram_passes_its_options_and_shows_the_svg(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """diagram() with a stand-in for render/diagram.py: the options reach it, the SVG comes back."""
-    drawn: list[tuple[core.Model, StandInOptions]] = []
-
-    def diagram_svg(model: core.Model, options: StandInOptions | None = None) -> str:
-        drawn.append((model, options or StandInOptions()))
-        return f'<svg xmlns="http://www.w3.org/2000/svg"><text>{model.name} – {options}</text></svg>'
-
-    stand_in = types.ModuleType("mlpcalc.render.diagram")
-    stand_in.Options = StandInOptions  # type: ignore[attr-defined]
-    stand_in.diagram_svg = diagram_svg  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mlpcalc.render.diagram", stand_in)
+def test_diagram_passes_its_options_and_shows_the_svg(tmp_path: Path) -> None:
     model = mlpcalc.parse(SPEC, name="net")
     picture = model.diagram(theme="dark", max_neurons=8, title="Ours")
-    assert drawn == [(model, StandInOptions(theme="dark", max_neurons=8, title="Ours"))]
-    assert picture.svg.startswith("<svg") and "net" in picture.svg
+    assert picture.svg == draw(model, Options(theme="dark", max_neurons=8, title="Ours")).svg
     assert picture._repr_svg_() == picture.svg
-    picture.save(tmp_path / "net.svg")
-    assert (tmp_path / "net.svg").read_text(encoding="utf-8") == picture.svg  # UTF-8, the dash too
-    with pytest.raises(TypeError):
-        model.diagram(colour="red")
-
-
-def test_diagram_draws_with_the_real_module() -> None:
-    pytest.importorskip("mlpcalc.render.diagram", reason="render/diagram.py is not there yet")
-    picture = mlpcalc.parse("784->512->10 relu").diagram(direction="vertical", edges=False)
     root = ET.fromstring(picture.svg.encode())  # XML, or this raises
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    assert "dense_1" in picture.svg
-    assert picture.svg == mlpcalc.parse("784->512->10 relu").diagram(direction="vertical", edges=False).svg
+    picture.save(tmp_path / "net.svg")
+    assert (tmp_path / "net.svg").read_text(encoding="utf-8") == picture.svg
+    with pytest.raises(TypeError):
+        model.diagram(colour="red")
+    with pytest.raises(ValueError, match="theme must be one of light, dark, received 'blue'"):
+        model.diagram(theme="blue")
+    with pytest.raises(ValueError, match="max_neurons must be 2 to 64, received -3"):
+        model.diagram(max_neurons=-3)
+
+
+def test_diagram_save_keeps_what_is_not_a_diagram(tmp_path: Path) -> None:
+    from mlpcalc.core.errors import FileError
+
+    picture = mlpcalc.parse("3->2").diagram()
+    notes = tmp_path / "notes.svg"
+    notes.write_text('<?xml version="1.0"?><notes/>')
+    with pytest.raises(FileError, match="is not an SVG diagram mlpcalc drew: it is kept"):
+        picture.save(notes)
+    picture.save(notes, force=True)
+    picture.save(notes)  # an earlier diagram is replaced
+    assert notes.read_text() == picture.svg
+    with pytest.raises(ValueError, match=r"does not end in \.svg, \.png or \.pdf"):
+        picture.save(tmp_path / "net.txt")
+    pytest.importorskip("vl_convert", reason="the images extra is not installed")
+    picture.save(tmp_path / "net.png")
+    assert (tmp_path / "net.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_import_mlpcalc_stays_pure_python() -> None:

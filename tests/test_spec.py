@@ -109,6 +109,7 @@ def test_canonical_form(text: str, canonical: str) -> None:
         ("784->dropout(1)", "the dropout rate must be in [0, 1), received 1", 14),
         ("784->dropout(-0.1)", "the dropout rate must be in [0, 1), received -0.1", 14),
         ("784->bn(0)->2", "the epsilon of bn must be positive, received 0", 9),
+        ("784->bn(1e-400)->2", "the epsilon of bn is too small: 1e-400 is 0 as a float", 9),
         ("784->ln(-1e-5)->2", "the epsilon of ln must be positive, received -1e-5", 9),
         ("784->bn(tanh)", "expected the epsilon of bn, received 'tanh'", 9),
         ("784->ln(1e-5", "expected ')' after the epsilon of ln, received the end of the spec", 13),

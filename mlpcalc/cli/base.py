@@ -196,6 +196,7 @@ def read_spec(ctx: typer.Context, value: str | None) -> str | None:
     if value is not None and value.startswith("@"):
         if value == "@":
             raise typer.BadParameter("'@' names no file: write @FILE, or - for stdin", param_hint="SPEC")
+        ctx.meta.setdefault(SPEC_FILES, []).append(Path(value[1:]))
         return _read_spec_from(Path(value[1:]), shown(value[1:]))
     return value
 
@@ -256,6 +257,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, 
 # Per-invocation state lives in click's context (shared by the whole command line):
 DEBUG = "mlpcalc.debug"  # --debug: let tracebacks through
 STDIN_TAKEN = "mlpcalc.stdin_taken"  # a spec was read from stdin already: there is no second one
+SPEC_FILES = "mlpcalc.spec_files"  # the @FILEs specs were read from: inputs no output may replace
 
 
 def _version(value: bool) -> None:
@@ -325,6 +327,13 @@ def model_file_weights(spec: str, model: Model) -> tuple[Weights, Path] | None:
 def holds_weights(spec: str) -> bool:
     """Whether a SPEC argument names a model file that holds weights (.keras, .onnx)."""
     return spec.lower().endswith(WEIGHTED_MODEL_FILES)
+
+
+def inputs_of(ctx: typer.Context, spec: str) -> tuple[Path, ...]:
+    """The files a command read its model from, which no output of it may replace: a model file
+    given as SPEC, and the @FILEs of the command line."""
+    model_file = (Path(spec),) if is_model_file(spec) else ()
+    return (*ctx.meta.get(SPEC_FILES, ()), *model_file)
 
 
 def is_model_file(spec: str) -> bool:

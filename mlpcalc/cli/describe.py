@@ -27,7 +27,7 @@ from mlpcalc.cli.base import (
     app,
     ascii_only,
     emit,
-    is_model_file,
+    inputs_of,
     model_from,
     print_notes,
     read_spec,
@@ -156,6 +156,7 @@ LAYER_RANGE = "--layer-range"
 
 @app.command(**SPEC_COMMAND)
 def summary(
+    ctx: typer.Context,
     spec: SpecArg,
     width: Annotated[
         int | None,
@@ -274,14 +275,21 @@ def summary(
     _refuse_ignored(chosen, style, costs, given, show_trainable, layer_range, name)
     pictures = _pictures(svg, html, force, json_flag, output_format, style)
     model = model_from(spec, name=name, batch=batch)
-    targets = _picture_targets(pictures, spec, force)
+    targets = _picture_targets(pictures, inputs_of(ctx, spec), force)
     selected = _selected(model, layer_range)
     rows = range(selected.start, selected.stop) if selected else None
     figures = Figures(model, given)
     keras_table = chosen == "table" and style == "keras"
     if keras_table:
+        from mlpcalc.render.keras import PICTURE_COLUMNS
+
         width = _keras_width(
-            width, show_trainable, fitted=(figures, rows) if costs and width is None else None
+            width,
+            show_trainable,
+            fitted=(figures, rows) if costs and width is None else None,
+            # A picture is drawn as a terminal as wide as it needs shows it: the same file
+            # whatever the terminal the command runs in.
+            terminal=PICTURE_COLUMNS if targets else None,
         )
     if chosen != "json":  # the JSON carries the model's notes itself
         print_notes(*model.notes, *(selected.notes if selected else ()))
@@ -327,17 +335,22 @@ def _selected(model: Model, layer_range: tuple[str, str] | None) -> LayerRange |
 
 
 def _keras_width(
-    width: int | None, show_trainable: bool, fitted: tuple[Figures, range | None] | None = None
+    width: int | None,
+    show_trainable: bool,
+    fitted: tuple[Figures, range | None] | None = None,
+    terminal: int | None = None,
 ) -> int:
-    """The table's width: as given (checked), or Keras's default for the terminal; with the
-    cost columns (`fitted`), Keras's part narrows so that the whole table fits the terminal."""
+    """The table's width: as given (checked), or Keras's default for the terminal (`terminal`
+    columns, else the real one's); with the cost columns (`fitted`), Keras's part narrows so that
+    the whole table fits the terminal."""
     from mlpcalc.render.keras import MAX_WIDTH, default_width, layout, table_width
 
     columns = layout(show_trainable)
+    terminal = terminal or terminal_columns()
     if width is None:
-        chosen = default_width(terminal_columns(), columns)
+        chosen = default_width(terminal, columns)
         if fitted is not None:  # the cost columns add to the width: take it off Keras's part
-            excess = table_width(fitted[0], chosen, True, fitted[1]) - terminal_columns()
+            excess = table_width(fitted[0], chosen, True, fitted[1]) - terminal
             chosen = max(columns.min_width, chosen - max(excess, 0))
         return chosen
     if not columns.min_width <= width <= MAX_WIDTH:
@@ -366,7 +379,9 @@ def _print_keras_table(
     emit(render_plain(renderables, console_width, ascii_only=ascii_only()))
 
 
-def _picture_targets(pictures: dict[str, Path], spec: str, force: bool) -> dict[str, tuple[Path, Path]]:
+def _picture_targets(
+    pictures: dict[str, Path], inputs: tuple[Path, ...], force: bool
+) -> dict[str, tuple[Path, Path]]:
     """Each picture's path as given and the file it replaces (a link's target), refused before
     any drawing: the model file SPEC, anything but a regular file, and (without --force) a file
     that is not an earlier picture of the same kind."""
@@ -375,9 +390,8 @@ def _picture_targets(pictures: dict[str, Path], spec: str, force: bool) -> dict[
     from mlpcalc.core.outputs import output_target
     from mlpcalc.render.keras import PICTURE_KINDS
 
-    source = Path(spec) if is_model_file(spec) else None
     return {
-        kind: (path, output_target(path, PICTURE_KINDS[kind], (source,), force))
+        kind: (path, output_target(path, PICTURE_KINDS[kind], inputs, force))
         for kind, path in pictures.items()
     }
 
@@ -393,19 +407,14 @@ def _write_pictures(
     """Draw the table as the terminal would show it and write each picture atomically, saying so
     on stdout, a line a file."""
     from mlpcalc.core.outputs import write_bytes
-    from mlpcalc.render.keras import keras_renderables, summary_html, summary_svg, table_width
+    from mlpcalc.render.keras import summary_picture
 
     model = figures.model
-    renderables = keras_renderables(figures, width, costs, show_trainable=show_trainable, rows=rows)
-    console_width = max(terminal_columns(), table_width(figures, width, costs, rows))
-    title = f"mlpcalc summary: {model.name}" if model.name else "mlpcalc summary"
     layers = f"{len(model.layers):,} layer" + ("s" if len(model.layers) != 1 else "")
     shown_rows = f"{len(rows):,} of {layers} shown" if rows is not None else layers
     for kind, (given, target) in targets.items():
-        if kind == "svg":
-            drawn, what = summary_svg(renderables, console_width, title), "an SVG picture"
-        else:
-            drawn, what = summary_html(renderables, console_width, title), "a web page"
+        what = "an SVG picture" if kind == "svg" else "a web page"
+        drawn = summary_picture(kind, figures, width, costs, show_trainable=show_trainable, rows=rows)
         write_bytes(target, drawn.encode())
         emit(
             f"wrote {shown(given)}: the summary table as {what}, {shown_rows}, "

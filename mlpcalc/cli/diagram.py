@@ -17,26 +17,27 @@ from mlpcalc.cli.base import (
     ascii_only,
     closed_choice,
     emit,
-    is_model_file,
+    inputs_of,
     model_from,
     plain,
     print_notes,
 )
 from mlpcalc.cli.run import ForceOpt
 from mlpcalc.core.errors import FileError
-from mlpcalc.core.outputs import OutputKind, output_target, write_bytes
+from mlpcalc.core.outputs import output_target, write_bytes
 from mlpcalc.core.text import binary_size, shown
-from mlpcalc.render.diagram import DEFAULT_MAX_NEURONS, DIRECTIONS, MAX_NEURONS, THEMES, Options, draw
+from mlpcalc.render.diagram import (
+    DEFAULT_MAX_NEURONS,
+    DIRECTIONS,
+    FORMATS,
+    MAX_NEURONS,
+    THEMES,
+    Options,
+    draw,
+    image_bytes,
+)
 
 IMAGES_EXTRA = "pip install 'mlpcalc[images]'"
-# What each format is, how an earlier output of it starts (a file that does not is kept), and
-# whether it is text, which may go to stdout.
-FORMATS = {
-    "svg": OutputKind("an SVG image", (b"<?xml", b"<svg")),
-    "png": OutputKind("a PNG image", (b"\x89PNG",)),
-    "pdf": OutputKind("a PDF document", (b"%PDF",)),
-}
-PNG_SCALE = 2.0  # pixels per SVG unit: sharp on a slide or a high-density screen
 
 if TYPE_CHECKING:
     FormatChoice: TypeAlias = str
@@ -50,6 +51,7 @@ else:
 
 @app.command(**SPEC_COMMAND)
 def diagram(
+    ctx: typer.Context,
     spec: SpecArg,
     output: Annotated[
         Path | None,
@@ -96,7 +98,7 @@ def diagram(
     Neurons as circles in columns, edges between them, each layer labelled
     with its Keras name, kind, output shape and parameters; normalizations,
     dropout, activations and flatten as thin bars. SVG keeps its text as
-    text; PNG and PDF need the images extra (pip install 'mlpcalc[images]').
+    text; PNG and PDF need the images extra (pip install 'mlpcalc\\[images]').
 
     Examples:
 
@@ -119,12 +121,11 @@ def diagram(
     print_notes(*model.notes)
     destination = None
     if output is not None:
-        inputs = (Path(spec) if is_model_file(spec) else None,)
-        destination = output_target(output, FORMATS[chosen], inputs, force)
+        destination = output_target(output, FORMATS[chosen], inputs_of(ctx, spec), force)
     if chosen != "svg" and importlib.util.find_spec("vl_convert") is None:
         raise FileError(f"--format {chosen} needs the vl-convert-python package: {IMAGES_EXTRA}")
     drawn = draw(model, Options(plain(theme), plain(direction), max_neurons, not no_edges, title))
-    data = _converted(drawn.svg, chosen)
+    data = image_bytes(drawn.svg, chosen)
     if destination is not None:
         write_bytes(destination, data)
     if json_flag:
@@ -137,11 +138,10 @@ def diagram(
     elif destination is None:
         emit(drawn.svg)
     else:
+        layers = f"{len(model.layers):,} layer" + ("s" if len(model.layers) != 1 else "")
         folded = f", {drawn.layers_folded:,} folded" if drawn.layers_folded else ""
-        emit(
-            f"wrote {shown(output)}: {FORMATS[chosen].description}, {len(model.layers):,} layers{folded}, "
-            f"{binary_size(len(data))}\n"
-        )
+        size = binary_size(len(data))
+        emit(f"wrote {shown(output)}: a diagram in {chosen.upper()}, {layers}{folded}, {size}\n")
 
 
 def _format(given: str | None, output: Path | None) -> str:
@@ -160,14 +160,3 @@ def _format(given: str | None, output: Path | None) -> str:
             param_hint="--output",
         )
     return by_name or "svg"
-
-
-def _converted(svg: str, chosen: str) -> bytes:
-    """The SVG as the chosen format: itself, or rasterised (PNG) or printed (PDF) by vl-convert."""
-    if chosen == "svg":
-        return svg.encode()
-    import vl_convert
-
-    if chosen == "png":
-        return bytes(vl_convert.svg_to_png(svg, scale=PNG_SCALE))
-    return bytes(vl_convert.svg_to_pdf(svg))

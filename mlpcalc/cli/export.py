@@ -22,7 +22,7 @@ from mlpcalc.cli.base import (
     closed_choice,
     emit,
     holds_weights,
-    is_model_file,
+    inputs_of,
     model_file_weights,
     model_from,
     plain,
@@ -208,7 +208,7 @@ def export(
         print_notes(*model.notes)
         if not target.binary and weights is None and holds_weights(spec):
             print_notes(_weights_left_behind(spec))
-    inputs = (weights, Path(spec) if is_model_file(spec) else None)
+    inputs = (weights, *inputs_of(ctx, spec))
     destination = None if output is None else _destination(output, target, inputs, force)
     if target.library is not None:
         _needs(plain(to), *target.library)

@@ -20,14 +20,26 @@ from pathlib import Path
 from mlpcalc.core.errors import FileError
 from mlpcalc.core.text import shown
 
+SEEN = 1024  # bytes read at each end of a file to tell its kind
+
 
 @dataclass(frozen=True)
 class OutputKind:
-    """What a command writes, told by its first bytes: an existing file that does not start
-    so is surely not an earlier output, and is kept."""
+    """What a command writes, told by its first bytes and a mark of mlpcalc's within its first
+    or last KiB: an existing file without them is surely not an earlier output, and is kept."""
 
-    description: str  # "an SVG image"
+    description: str  # "an .npz archive"
     starts: tuple[bytes, ...]  # any of these
+    mark: bytes = b""  # where the format alone says too little (any XML starts as an SVG does)
+
+    def holds(self, path: Path) -> bool:
+        """Whether the file at `path` is one of these."""
+        with path.open("rb") as file:
+            head = file.read(SEEN)
+            if not head.startswith(self.starts):
+                return False
+            file.seek(max(len(head), path.stat().st_size - SEEN))
+            return self.mark in head + file.read(SEEN)
 
 
 def output_target(
@@ -46,12 +58,9 @@ def output_target(
                 raise FileError(
                     f"cannot write {where}: it is the input {source_text}, which the output would destroy"
                 )
-        if target.exists() and not force and target.stat().st_size:
-            with target.open("rb") as file:
-                head = file.read(max(map(len, kind.starts)))
-            if not head.startswith(kind.starts):
-                kept = f"{shown(path)} exists and is not {kind.description}: it is kept"
-                raise FileError(f"{kept}; give --force to replace it")
+        if target.exists() and not force and target.stat().st_size and not kind.holds(target):
+            kept = f"{shown(path)} exists and is not {kind.description}: it is kept"
+            raise FileError(f"{kept}; give --force to replace it")
     except OSError as error:
         raise FileError(f"cannot write {shown(path)}: {error.strerror or error}") from None
     return target
@@ -93,7 +102,7 @@ def written_atomically(target: Path, size: int) -> Iterator[Path]:
         yield temporary
         os.replace(temporary, target)
     except OSError as error:
-        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+        raise FileError(f"cannot write {shown(target)}: {error.strerror or error}") from None
     finally:
         temporary.unlink(missing_ok=True)
 

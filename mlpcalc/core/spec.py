@@ -387,6 +387,10 @@ class _Parser:
             raise self.error(f"{word} takes no argument", open_paren, hint=f"write just '{word}'")
         token = self.token
         epsilon = self.number(f"the epsilon of {word}")
+        if epsilon == 0 and re.search("[1-9]", re.split("[eE]", token.text)[0]):
+            raise self.error(
+                f"the epsilon of {word} is too small: {_shorten(token.text)} is 0 as a float", token
+            )
         if epsilon <= 0:
             raise self.error(
                 f"the epsilon of {word} must be positive, received {_shorten(token.text)}",

@@ -7,6 +7,7 @@ colours every cell exactly as it does under Keras.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import re
@@ -14,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from rich._export_format import CONSOLE_SVG_FORMAT  # rich's docs point here for its SVG template
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.markup import escape
@@ -263,6 +263,7 @@ def _keras_parts(
 
 # ------------------------------------------------------------------ the table as a picture (SVG, HTML)
 
+PICTURE_COLUMNS = 1_000  # the terminal a picture is drawn in: the widest table --width makes
 # How the files below start: the CLI tells an earlier one, which it may replace, from any other file.
 SVG_START = '<svg class="mlpcalc-summary" xmlns="http://www.w3.org/2000/svg"'
 HTML_START = '<!DOCTYPE html>\n<html class="mlpcalc-summary"'
@@ -274,19 +275,32 @@ PICTURE_KINDS = {
 # same in every theme.
 TERMINAL_THEME = SVG_EXPORT_THEME
 MONOSPACE = "Menlo, 'DejaVu Sans Mono', Consolas, 'Liberation Mono', 'Courier New', monospace"
-# rich's own SVG template, made to load nothing from the network (its fonts come from a CDN: a
-# local monospace font lines the table up as well) and to start as mlpcalc's summaries do.
-_SVG_FORMAT = (
-    re.sub(r"\s*@font-face \{\{.*?\}\}", "", CONSOLE_SVG_FORMAT, flags=re.S)
-    .replace(
-        "<!-- Generated with Rich https://www.textualize.io -->", "<!-- Keras's table, drawn by rich -->"
-    )
-    .replace("font-family: Fira Code, monospace;", f"font-family: {MONOSPACE};")
-    .replace(
-        '<svg class="rich-terminal" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-        SVG_START + ' viewBox="0 0 {width} {height}">',
-    )
-)
+
+
+@functools.cache
+def _svg_format() -> str:
+    """rich's own SVG template, made to load nothing from the network (its fonts come from a CDN:
+    a local monospace font lines the table up as well) and to start as mlpcalc's summaries do;
+    checked, so that a rich whose template reads otherwise fails here rather than drawing a
+    picture that fetches fonts or that a later run would not recognise."""
+    from rich._export_format import CONSOLE_SVG_FORMAT  # where rich's docs point for it
+
+    changes = [
+        ('<svg class="rich-terminal" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+         SVG_START + ' viewBox="0 0 {width} {height}">'),
+        ("<!-- Generated with Rich https://www.textualize.io -->", "<!-- Keras's table, drawn by rich -->"),
+        ("font-family: Fira Code, monospace;", f"font-family: {MONOSPACE};"),
+    ]  # fmt: skip
+    template = re.sub(r"\s*@font-face \{\{.*?\}\}", "", CONSOLE_SVG_FORMAT, flags=re.S)
+    for old, new in changes:
+        if old not in template:
+            raise RuntimeError(f"rich's SVG template has changed: no {old!r} in it")
+        template = template.replace(old, new)
+    if "https://" in template:
+        raise RuntimeError("rich's SVG template loads from the network")
+    return template
+
+
 _PRE_STYLE = f"white-space:pre;overflow-x:auto;line-height:normal;font-family:{MONOSPACE}"
 
 
@@ -321,7 +335,7 @@ def summary_svg(renderables: Sequence[RenderableType], console_width: int, title
     """The table as an SVG image of a terminal window titled `title`, in Keras's colours; the
     same renderables give the same bytes (rich derives the ids from the content)."""
     return _recorded(renderables, console_width).export_svg(
-        title=title, theme=TERMINAL_THEME, code_format=_SVG_FORMAT
+        title=title, theme=TERMINAL_THEME, code_format=_svg_format()
     )
 
 
@@ -336,6 +350,25 @@ def summary_html(renderables: Sequence[RenderableType], console_width: int, titl
         f'<body style="margin:0;padding:1em;background:{background};color:{foreground}">\n'
         f'<pre style="{_PRE_STYLE}">{code}</pre>\n</body>\n</html>\n'
     )
+
+
+def summary_picture(
+    kind: str,
+    figures: Figures,
+    width: int,
+    costs: bool = False,
+    *,
+    show_trainable: bool = False,
+    rows: range | None = None,
+) -> str:
+    """`mlpcalc summary --svg` (`kind` "svg") or `--html` ("html"): the table `width` wide, as a
+    terminal wide enough for all of it (PICTURE_COLUMNS) shows it, cut to its widest line."""
+    renderables = keras_renderables(figures, width, costs, show_trainable=show_trainable, rows=rows)
+    console_width = max(PICTURE_COLUMNS, table_width(figures, width, costs, rows))
+    model = figures.model
+    title = f"mlpcalc summary: {model.name}" if model.name else "mlpcalc summary"
+    draw = summary_svg if kind == "svg" else summary_html
+    return draw(renderables, console_width, title)
 
 
 def summary_html_fragment(renderables: Sequence[RenderableType], console_width: int) -> str:
