@@ -215,6 +215,8 @@ NOTE = (
         ("28x28->flatten->128->10 relu", []),
         ("784->128->10", []),
         ("28x28->bn->relu", []),  # no Dense: every layer acts on the last axis anyway
+        # A Dense per position, flattened later by design: two flattens would be no suggestion.
+        ("6x5x4->ln->8:relu->dropout(0.5)->flatten->bn->10:softmax", []),
         (  # one note, for the first Dense
             "20x16->bn->32->8",
             [

@@ -200,6 +200,8 @@ class Model:
         for index, layer in enumerate(self.layers):
             if isinstance(layer.layer, Dense) and len(layer.input_shape) > 1:
                 layers = self.spec.layers
+                if any(isinstance(later, Flatten) for later in layers[index:]):
+                    return ()  # flattened later, by design: a Dense per position first
                 flattened = Spec(self.spec.input_shape, (*layers[:index], Flatten(), *layers[index:]))
                 return (
                     f"{layer.name} acts on the last axis of its input {(self.batch, *layer.input_shape)} "
