@@ -38,6 +38,19 @@ def test_python_dash_m() -> None:
     assert done.stdout.startswith("mlpcalc ")
 
 
+def test_the_command_run_is_registered_alone_and_the_list_has_them_all() -> None:
+    # main registers the command it runs alone (start-up); the list, and a mistyped name, see all.
+    listed = run(sys.executable, "-m", "mlpcalc", "--help")
+    assert listed.returncode == 0
+    from mlpcalc.cli import MODULES
+
+    assert all(f"│ {command} " in listed.stdout for command in MODULES), listed.stdout
+    typo = run(sys.executable, "-m", "mlpcalc", "--debug", "summry", "3->2")
+    assert typo.returncode == 2 and "Did you mean 'summary'?" in typo.stderr
+    done = run(sys.executable, "-m", "mlpcalc", "--debug", "spec", "3->2")
+    assert (done.returncode, done.stdout) == (0, "3->2\n")
+
+
 def test_spec_error_exit_code_in_a_real_process() -> None:
     done = run(sys.executable, "-m", "mlpcalc", "summary", "784->512:rleu")
     assert done.returncode == 2

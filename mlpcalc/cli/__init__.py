@@ -1,10 +1,74 @@
 """The `mlpcalc` command: parse arguments, call the core, hand results to render.
 
 base.py is the plumbing (the app, specs from stdin or files, stdout and errors); the
-commands are grouped by what they do. Importing them registers them on the app.
+commands are grouped by what they do, and importing a group's module registers its commands.
+Start-up is a feature: typer builds every registered command before it runs one, so `main`
+registers the command it runs alone (all of them for `mlpcalc --help` or a mistyped name),
+while `app`, for tests and scripts, has them all.
 """
 
-from mlpcalc.cli import describe, check, run, export, diagram, completions  # noqa: F401, I001  (registers the commands, in --help order)
-from mlpcalc.cli.base import GuardedStdout, app, main
+from __future__ import annotations
 
-__all__ = ["GuardedStdout", "app", "main"]
+import sys
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from mlpcalc.cli.base import GuardedStdout, app
+
+# Each command's module, in --help order (the order the modules register them in).
+MODULES = {
+    "summary": "describe",
+    "variables": "describe",
+    "costs": "describe",
+    "diff": "describe",
+    "spec": "describe",
+    "check": "check",
+    "forward": "run",
+    "init": "run",
+    "export": "export",
+    "diagram": "diagram",
+    "completions": "completions",
+}
+TOP_LEVEL_FLAGS = ("--debug",)  # the callback's options that may stand before the command
+
+
+def load(command: str | None = None) -> None:
+    """Register `command`'s module, or every module (in --help order) for None."""
+    modules = [MODULES[command]] if command in MODULES else list(dict.fromkeys(MODULES.values()))
+    for module in modules:
+        import_module(f"mlpcalc.cli.{module}")
+
+
+def invoked(arguments: list[str]) -> str | None:
+    """The command a command line runs, if it names one before anything else."""
+    words = [word for word in arguments if word not in TOP_LEVEL_FLAGS]
+    return words[0] if words and words[0] in MODULES else None
+
+
+def main() -> NoReturn:
+    """Console-script entry point: the command run, registered alone."""
+    command = invoked(sys.argv[1:])
+    load(command)
+    from mlpcalc.cli import base
+
+    if command is not None:  # its module's other commands are not built
+        base.app.registered_commands = [
+            info for info in base.app.registered_commands if base.command_name(info) == command
+        ]
+    else:  # the list of commands (or an error naming one): their names and help, not their options
+        base.app.registered_commands = [base.listed(info) for info in base.app.registered_commands]
+    base.main()
+
+
+def __getattr__(name: str) -> Any:
+    """`app` with every command, and what base.py exports, on first use."""
+    if name in ("app", "GuardedStdout"):
+        load()
+        from mlpcalc.cli import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["GuardedStdout", "app", "load", "main"]

@@ -6,6 +6,7 @@ describe.py (summary, variables, costs, diff), check.py, run.py (forward, init).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import itertools
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeAlias
 
 import typer
 from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command_name
+from typer.models import CommandInfo
 
 from mlpcalc.core.activations import KINDS
 from mlpcalc.core.errors import ExitCode, FileError, MlpcalcError, SettingsError, SpecError
@@ -524,6 +527,27 @@ def _guard_standard_streams() -> None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115  # for the whole process
     sys.stderr = QuietStderr(sys.stderr)
     sys.stdout = GuardedStdout(sys.stdout if sys.stdout is not None else ClosedStream())
+
+
+def command_name(info: CommandInfo) -> str:
+    """A registered command's name, as typer names it (spec_of is `spec` by its own name)."""
+    assert info.callback is not None
+    return info.name or get_command_name(info.callback.__name__)
+
+
+def listed(info: CommandInfo) -> CommandInfo:
+    """A command as the command list shows it: its name and help, none of its options (which
+    typer would build, option by option, before printing a list that shows none)."""
+    assert info.callback is not None
+    callback = info.callback
+
+    def stand_in() -> None:  # pragma: no cover - never run: the list is all it is for
+        raise AssertionError(f"{command_name(info)} was registered for the command list alone")
+
+    stand_in.__doc__ = callback.__doc__
+    shown = copy.copy(info)
+    shown.name, shown.callback = command_name(info), stand_in
+    return shown
 
 
 def main() -> NoReturn:

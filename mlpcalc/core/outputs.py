@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,6 +74,8 @@ def _new_file_beside(path: Path, size: int) -> Path:
     free = shutil.disk_usage(folder).free
     if size > free:
         raise FileError(f"cannot write {shown(path)}: it needs {size:,} bytes and {free:,} are free there")
+    import tempfile  # here: most commands write no file
+
     try:
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as error:

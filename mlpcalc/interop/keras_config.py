@@ -10,9 +10,7 @@ mlpcalc computes, and then the layer and the option are named, never a wrong tab
 
 from __future__ import annotations
 
-import json
 import math
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +61,8 @@ def is_keras_file(text: str) -> bool:
 
 def read_keras_file(path: Path) -> KerasFile:
     """The model in a `.keras` archive or a `.json` config; a FileError saying what is wrong."""
+    import json  # here, as zipfile below: every command imports this module, few read a file
+
     where = shown(path)
     if not path.exists():
         raise FileError(f"{where}: no such file")
@@ -89,6 +89,8 @@ def _json_text(path: Path) -> str:
 def _archive_config(path: Path) -> str:
     """config.json from a .keras archive, its size checked in the zip directory before it is
     inflated (a zip bomb stops there)."""
+    import zipfile
+
     where = shown(path)
     try:
         with zipfile.ZipFile(path) as archive:

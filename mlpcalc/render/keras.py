@@ -8,7 +8,6 @@ colours every cell exactly as it does under Keras.
 from __future__ import annotations
 
 import functools
-import html
 import io
 import re
 from collections.abc import Iterator, Sequence
@@ -342,6 +341,8 @@ def summary_svg(renderables: Sequence[RenderableType], console_width: int, title
 def summary_html(renderables: Sequence[RenderableType], console_width: int, title: str) -> str:
     """The table as a web page on its own: the terminal's colours and Keras's, styles inline,
     nothing loaded from elsewhere."""
+    import html  # here: the plain summary has no use for it
+
     code = _html_code(_recorded(renderables, console_width), TERMINAL_THEME)
     background, foreground = TERMINAL_THEME.background_color.hex, TERMINAL_THEME.foreground_color.hex
     return (
