@@ -318,9 +318,13 @@ def _dense(step: _Step, x: Array, spare: Array) -> Array:
     out = spare[: x.shape[0] * kernel.shape[1]].reshape(x.shape[0], kernel.shape[1])
     for start in range(0, x.shape[0], PRODUCT_ROWS):  # OpenBLAS's workspace grows with the rows
         np.matmul(x[start : start + PRODUCT_ROWS], kernel, out=out[start : start + PRODUCT_ROWS])
-    if layer.use_bias:
-        out += step.arrays[1]
-    _activate(layer, out)
+    if not layer.use_bias:
+        _activate(layer, out)
+        return out
+    bias = step.arrays[1]
+    for block in _blocks(out):  # the bias, then the activation, while a block is in cache: one pass
+        block += bias
+        _activate(layer, block)
     return out
 
 
