@@ -4,6 +4,8 @@ a spec with str.split and prints a rich Table, the least a tool built on this st
     python benchmarks/floor.py summary "784->512->10 relu"
 """
 
+import itertools
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -21,7 +23,7 @@ def summary(spec: str) -> None:
     """Print a table of the Dense layers of SPEC (sizes joined by ->)."""
     sizes = [int(size) for size in spec.split(" ")[0].split("->")]
     table = Table("Layer (type)", "Output Shape", "Param #")
-    for index, (inputs, units) in enumerate(zip(sizes, sizes[1:])):
+    for index, (inputs, units) in enumerate(itertools.pairwise(sizes)):
         table.add_row(f"dense_{index} (Dense)", f"(None, {units})", f"{inputs * units + units:,}")
     Console().print(table)
 

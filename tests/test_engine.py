@@ -323,3 +323,21 @@ def test_release_hands_pages_back(tmp_path: Path) -> None:
     assert touched - before > 48
     assert resident_mib() - before < 16
     assert float(mapped[-1].sum()) == 2**18  # still readable afterwards
+
+
+@pytest.mark.parametrize(("rows", "chunk"), [(1000, 64), (128, 64), (65, 64), (64, 64), (1, 64)])
+def test_an_array_read_a_chunk_ahead_gives_what_reading_it_in_turn_gives(rows: int, chunk: int) -> None:
+    # An array (a memory-mapped file) is read by a thread a chunk ahead: the same rows, in order.
+    from mlpcalc.engine.forward import reads_ahead
+
+    model = parse("6x5->7:relu->bn->flatten->3:softmax")
+    weights = init_weights(model, generators(0)[0], "glorot_uniform")
+    x = np.random.default_rng(2).standard_normal((rows, 6, 5)).astype(np.float64)  # cast as read
+    the_plan = plan(model, rows, np.float32, chunk)
+    assert reads_ahead(x, the_plan) == (rows > chunk)
+    ahead = forward(the_plan, weights, x)
+    in_turn = forward(the_plan, weights, lambda start, stop: x[start:stop])
+    np.testing.assert_array_equal(ahead, in_turn)
+    source = WeightsSource(model.params_bytes, 0, same_dtype=True)
+    read_ahead = the_plan.bytes_needed(source, input_read_ahead=True)["buffers"]
+    assert read_ahead - the_plan.bytes_needed(source)["buffers"] == 2 * the_plan.chunk * 30 * 4

@@ -367,16 +367,24 @@ def _print_keras_table(
 ) -> None:
     from rich.console import Console
 
-    from mlpcalc.render.keras import keras_renderables, render_plain, table_width
+    from mlpcalc.render.keras import keras_renderables, keras_text, table_width
 
-    renderables = keras_renderables(figures, width, costs, show_trainable=show_trainable, rows=rows)
     console_width = max(terminal_columns(), table_width(figures, width, costs, rows))
     console = Console(highlight=False, width=console_width)
     if console.is_terminal:  # Keras's colours on a terminal; plain text anywhere else
-        for renderable in renderables:
+        for renderable in keras_renderables(figures, width, costs, show_trainable=show_trainable, rows=rows):
             console.print(renderable)
         return
-    emit(render_plain(renderables, console_width, ascii_only=ascii_only()))
+    text = keras_text(
+        figures,
+        width,
+        costs,
+        console_width,
+        show_trainable=show_trainable,
+        rows=rows,
+        ascii_only=ascii_only(),
+    )
+    emit(text)
 
 
 def _picture_targets(

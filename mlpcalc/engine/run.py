@@ -16,7 +16,16 @@ from mlpcalc.core.model import Model
 from mlpcalc.core.outputs import written_atomically
 from mlpcalc.engine import arrays
 from mlpcalc.engine.arrays import npz_headers
-from mlpcalc.engine.forward import Plan, Stats, WeightsSource, check_memory, forward, plan, resident_bytes
+from mlpcalc.engine.forward import (
+    Plan,
+    Stats,
+    WeightsSource,
+    check_memory,
+    forward,
+    plan,
+    reads_ahead,
+    resident_bytes,
+)
 from mlpcalc.engine.initializers import TEMPORARIES as INIT_TEMPORARIES
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
 from mlpcalc.engine.weights import Weights, generators, in_dtype, init_weights, load_weights, save_weights
@@ -112,6 +121,7 @@ def run_forward(
         weights_source(model, weights_path, init, the_plan.compute_dtype, given),
         output_in_memory=output_path is None,
         input_itemsize=inputs.dtype.itemsize if inputs is not None else np.dtype(np.float32).itemsize,
+        input_read_ahead=inputs is not None and reads_ahead(inputs, the_plan),
     )
     estimated_peak = resident_bytes() + sum(needed.values())
     check_memory(needed, f"a forward pass of {_rows(rows)}")
