@@ -334,12 +334,15 @@ class _Template:
 
 def _wrapped(cell: str, width: int) -> list[str] | None:
     """`cell` in lines of `width`, broken at single spaces as rich breaks them (greedy, a line
-    taking each next word it has room for); None for what only rich knows how to draw: a word
-    wider than the column (rich folds it), other white space, a ':' (an emoji code)."""
+    taking each next word it has room for), a lone ASCII word too wide cut with an ellipsis;
+    None for what only rich knows how to draw: a wide word among others, other white space, a
+    ':' (an emoji code)."""
     if ":" in cell:
         return None
     if cell_len(cell) <= width and "  " not in cell and not cell.startswith(" "):
         return [cell]
+    if " " not in cell and cell.isascii():  # one word too wide: cut, as Keras's columns cut (…)
+        return [cell[: width - 1] + "…"]
     words = cell.split(" ")
     if "" in words or any(cell_len(word) > width for word in words):
         return None
