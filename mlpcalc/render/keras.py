@@ -325,11 +325,16 @@ class _Template:
                 parts = []
                 for cell, width, justify in zip(wrapped, self.widths, self.justify, strict=True):
                     text = cell[index] if cell is not None and index < len(cell) else ""
-                    room = width - cell_len(text)
+                    room = width - _width(text)
                     left = room if justify == "right" else room // 2 if justify == "center" else 0
                     parts.append(f" {' ' * left}{text}{' ' * (room - left)} ")
                 lines.append(self.border + self.border.join(parts) + self.border)
         return lines
+
+
+def _width(text: str) -> int:
+    """The cells `text` takes in a terminal: its length for ASCII (most of a table, and fast)."""
+    return len(text) if text.isascii() else cell_len(text)
 
 
 def _wrapped(cell: str, width: int) -> list[str] | None:
@@ -339,7 +344,7 @@ def _wrapped(cell: str, width: int) -> list[str] | None:
     ':' (an emoji code)."""
     if ":" in cell:
         return None
-    if cell_len(cell) <= width and "  " not in cell and not cell.startswith(" "):
+    if _width(cell) <= width and "  " not in cell and not cell.startswith(" "):
         return [cell]
     if " " not in cell and cell.isascii():  # one word too wide: cut, as Keras's columns cut (…)
         return [cell[: width - 1] + "…"]
