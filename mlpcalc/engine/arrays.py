@@ -170,6 +170,22 @@ def open_output(path: Path, shape: tuple[int, ...], dtype: np.dtype[np.floating]
         raise FileError(f"cannot write {shown(path)}: {getattr(error, 'strerror', None) or error}") from None
 
 
+def will_need(array: NDArray[np.generic] | object, start: int, stop: int) -> None:
+    """Ask the system to read rows [start, stop) of a memory-mapped array ahead (MADV_WILLNEED):
+    it reads the file while the caller computes on the rows before, and a pass streams at the
+    pace of the slower of the two, not of their sum. Anything but a mapped array: nothing."""
+    mapping = getattr(array, "_mmap", None)
+    if mapping is None or not hasattr(mmap, "MADV_WILLNEED") or not isinstance(array, np.ndarray):
+        return
+    stop = min(stop, len(array))
+    if stop <= start or not array.flags.c_contiguous:
+        return
+    offset_in_mapping = getattr(array, "offset", 0) % mmap.ALLOCATIONGRANULARITY
+    first = offset_in_mapping + start * array.strides[0]
+    begin = first - first % mmap.PAGESIZE
+    mapping.madvise(mmap.MADV_WILLNEED, begin, offset_in_mapping + stop * array.strides[0] - begin)
+
+
 def release(array: NDArray[np.generic], start: int, stop: int) -> None:
     """Hand rows [start, stop) of a memory-mapped array back to the system, once they are done.
 

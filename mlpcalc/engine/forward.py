@@ -34,7 +34,7 @@ from mlpcalc.core.layers import (
 )
 from mlpcalc.core.model import Model
 from mlpcalc.core.text import binary_size
-from mlpcalc.engine import functions
+from mlpcalc.engine import arrays, functions
 from mlpcalc.engine.weights import Weights
 
 CHUNK_BYTES = 64 * 2**20  # default size of each activation buffer
@@ -161,10 +161,6 @@ class Plan:
                 sizes[current] = max(sizes[current], math.prod(layer.output_features))
         return sum(sizes) * self.chunk * self.compute_dtype.itemsize
 
-    def read_ahead_bytes(self) -> int:
-        """The two chunks of input `forward` reads an array into, one a chunk ahead of the other."""
-        return 2 * self.chunk * math.prod(self.model.spec.input_shape) * self.compute_dtype.itemsize
-
     def temporary_bytes(self) -> int:
         """The most the elementwise work holds at once besides the buffers: a block's temporaries."""
         itemsize = self.compute_dtype.itemsize
@@ -198,12 +194,10 @@ class Plan:
         source: WeightsSource,
         output_in_memory: bool = True,
         input_itemsize: int = 4,
-        input_read_ahead: bool = False,
     ) -> dict[str, int]:
         """The memory the run will add at its peak, by part: the largest of producing the
         weights, casting them to the compute dtype, and the pass itself (buffers, the output,
-        a chunk of input, temporaries, BLAS's workspace); with `input_read_ahead` (an input
-        from a file, read a chunk ahead: `forward`), the two chunks of input it reads into."""
+        a chunk of input, temporaries, BLAS's workspace)."""
         cast = 0 if source.same_dtype else max(source.total, self.weights_bytes) - self.weights_bytes
         cast += 0 if source.same_dtype else source.largest
         output_rows = self.rows if output_in_memory else self.chunk
@@ -211,9 +205,7 @@ class Plan:
         chunk_input = self.chunk * math.prod(self.model.spec.input_shape) * input_itemsize
         the_pass = {
             "weights": self.weights_bytes,
-            "buffers": self.touched_buffer_bytes()
-            + self.blas_bytes()
-            + (self.read_ahead_bytes() if input_read_ahead else 0),
+            "buffers": self.touched_buffer_bytes() + self.blas_bytes(),
             "output": output_rows * math.prod(self.model.output_features) * self.dtype.itemsize,
             "input or temporaries": max(chunk_input, self.temporary_bytes()),
         }
@@ -401,37 +393,17 @@ def chunks(rows: int, chunk: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + chunk, rows)
 
 
-def reads_ahead(inputs: object, the_plan: Plan) -> bool:
-    """Whether `forward` reads `inputs` a chunk ahead: an array (a file mapped in memory, where
-    reading waits on the disk), of more than one chunk. Drawn rows are drawn when needed."""
-    return not callable(inputs) and the_plan.rows > the_plan.chunk
-
-
-def _read_ahead(
-    inputs: NDArray[Any], the_plan: Plan, buffers: list[NDArray[np.floating]]
-) -> Iterator[NDArray[np.floating]]:
-    """Each chunk of `inputs` as (vectors, features) in the compute dtype, the next one read
-    by a thread into the other of the two `buffers` while the caller computes on this one: a
-    memory-mapped file is read (and its pages faulted in) while BLAS runs, which releases the
-    GIL, as the copy does."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    first = the_plan.model.spec.input_shape[-1]
-
-    def load(start: int, stop: int, buffer: NDArray[np.floating]) -> NDArray[np.floating]:
-        vectors = (stop - start) * the_plan.positions
-        x = buffer[: vectors * first].reshape(vectors, first)
-        np.copyto(x, np.reshape(inputs[start:stop], (vectors, first)), casting="unsafe")
-        return x
-
-    spans = list(chunks(the_plan.rows, the_plan.chunk))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlpcalc-read-ahead") as pool:
-        pending = pool.submit(load, *spans[0], buffers[0])
-        for index in range(len(spans)):
-            x = pending.result()
-            if index + 1 < len(spans):  # the other buffer is free: its chunk is done
-                pending = pool.submit(load, *spans[index + 1], buffers[(index + 1) % 2])
-            yield x
+def _reads_in_place(inputs: object, steps: list[_Step], dtype: np.dtype[np.floating]) -> bool:
+    """Whether the first layer can read each chunk of `inputs` where it is, with no copy: an
+    array already in the compute dtype, its rows contiguous, read by a Dense (which writes its
+    output elsewhere; a layer working in place would write into the input)."""
+    return (
+        isinstance(inputs, np.ndarray)
+        and inputs.dtype == dtype
+        and inputs.flags.c_contiguous
+        and bool(steps)
+        and isinstance(steps[0].layer, Dense)
+    )
 
 
 def forward(
@@ -459,23 +431,22 @@ def forward(
     current, spare = np.empty(size, dtype=dtype), np.empty(size, dtype=dtype)
     first = model.spec.input_shape[-1]
     shares = _shares(model)
-    read_ahead = None
-    if reads_ahead(inputs, the_plan):
-        staging = [np.empty(the_plan.chunk * the_plan.positions * first, dtype=dtype) for _ in range(2)]
-        read_ahead = _read_ahead(inputs, the_plan, staging)  # type: ignore[arg-type]
     # Overflow and 0/0 give Inf and NaN, as in Keras (a negative moving variance too); they are
     # counted and reported, not warned of.
     with np.errstate(all="ignore"):
         steps = _prepare(model, weights, dtype)
+        in_place = _reads_in_place(inputs, steps, dtype)
         for start, stop in chunks(the_plan.rows, the_plan.chunk):
-            if read_ahead is not None:
-                x = next(read_ahead)
+            if not callable(inputs):  # a file's next chunk: the system reads it while this one computes
+                arrays.will_need(inputs, stop, stop + the_plan.chunk)
+            block = inputs(start, stop) if callable(inputs) else inputs[start:stop]
+            vectors = (stop - start) * the_plan.positions
+            if in_place:
+                x = np.reshape(block, (vectors, first))
             else:
-                block = inputs(start, stop) if callable(inputs) else inputs[start:stop]
-                vectors = (stop - start) * the_plan.positions
                 x = current[: vectors * first].reshape(vectors, first)
                 np.copyto(x, np.reshape(block, (vectors, first)), casting="unsafe")
-                del block  # a drawn chunk is freed now, not when the next one is drawn beside it
+            del block  # a drawn chunk is freed now, not when the next one is drawn beside it
             for index, step in enumerate(steps):
                 output = RUNS[type(step.layer)](step, x, spare)
                 if np.may_share_memory(output, spare):  # a Dense wrote into the spare buffer: swap

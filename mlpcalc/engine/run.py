@@ -23,7 +23,6 @@ from mlpcalc.engine.forward import (
     check_memory,
     forward,
     plan,
-    reads_ahead,
     resident_bytes,
 )
 from mlpcalc.engine.initializers import TEMPORARIES as INIT_TEMPORARIES
@@ -121,7 +120,6 @@ def run_forward(
         weights_source(model, weights_path, init, the_plan.compute_dtype, given),
         output_in_memory=output_path is None,
         input_itemsize=inputs.dtype.itemsize if inputs is not None else np.dtype(np.float32).itemsize,
-        input_read_ahead=inputs is not None and reads_ahead(inputs, the_plan),
     )
     estimated_peak = resident_bytes() + sum(needed.values())
     check_memory(needed, f"a forward pass of {_rows(rows)}")
