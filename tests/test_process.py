@@ -49,6 +49,16 @@ def test_the_command_run_is_registered_alone_and_the_list_has_them_all() -> None
     assert typo.returncode == 2 and "Did you mean 'summary'?" in typo.stderr
     done = run(sys.executable, "-m", "mlpcalc", "--debug", "spec", "3->2")
     assert (done.returncode, done.stdout) == (0, "3->2\n")
+    done = run(sys.executable, "-m", "mlpcalc", "--", "spec", "3->2")  # the end of options, then the command
+    assert (done.returncode, done.stdout) == (0, "3->2\n")
+
+
+def test_every_command_has_its_module_in_help_order() -> None:
+    # main registers a command by MODULES: a command missing there could not be run.
+    from mlpcalc.cli import MODULES, app
+    from mlpcalc.cli.base import command_name
+
+    assert [command_name(info) for info in app.registered_commands] == list(MODULES)
 
 
 def test_spec_error_exit_code_in_a_real_process() -> None:

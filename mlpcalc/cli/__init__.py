@@ -30,7 +30,8 @@ MODULES = {
     "diagram": "diagram",
     "completions": "completions",
 }
-TOP_LEVEL_FLAGS = ("--debug",)  # the callback's options that may stand before the command
+# What may stand before the command: the callback's option, and the end of options.
+TOP_LEVEL_WORDS = ("--debug", "--")
 
 
 def load(command: str | None = None) -> None:
@@ -42,7 +43,7 @@ def load(command: str | None = None) -> None:
 
 def invoked(arguments: list[str]) -> str | None:
     """The command a command line runs, if it names one before anything else."""
-    words = [word for word in arguments if word not in TOP_LEVEL_FLAGS]
+    words = [word for word in arguments if word not in TOP_LEVEL_WORDS]
     return words[0] if words and words[0] in MODULES else None
 
 

@@ -253,8 +253,10 @@ def keras_text(
     if costs or len(layers) <= FAST_ROWS:  # the cost columns' widths depend on every row
         return "\n".join(drawn(rows)) + "\n"
     one, two = drawn(range(start, start + 1)), drawn(range(start, start + 2))
+    cells = [_plain_cells(layer, show_trainable) for layer in layers]
     table = _Template.read(one, two, layout(show_trainable).justify)
-    lines = table.rows([_plain_cells(layer, show_trainable) for layer in layers]) if table else None
+    table = table.with_first(one, two, cells[0]) if table else None
+    lines = table.rows(cells) if table else None
     if table is None or lines is None or lines[: len(table.first)] != table.first:
         return "\n".join(drawn(rows)) + "\n"
     return "\n".join([*table.before, *lines, *table.after]) + "\n"
@@ -296,19 +298,22 @@ class _Template:
         widths = tuple(len(part) - 2 for part in separator[1:-1].split(junction))
         if len(widths) != len(justify):
             return None
-        # The first row ends where the separator goes; where it starts, its own height says.
-        first_row_end, border = at, one[at - 1][0]
-        template = cls([], one[at:], separator, border, widths, justify, [])
-        return template._with_first(one, two, first_row_end, added)
+        # The first row ends where the separator goes; where it starts, its height says (with_first).
+        return cls([], one[at:], separator, one[at - 1][0], widths, justify, [])
 
-    def _with_first(self, one: list[str], two: list[str], end: int, added: int) -> _Template | None:
-        for height in range(1, end):  # the first row's height: the one that reproduces it
-            first_row = one[end - height : end]
-            drawn = [*first_row, self.separator, *two[end + 1 : end + added]]
-            if first_row[0][0] == self.border and one[end - height - 1][0] != self.border:
-                return _Template(one[: end - height], self.after, self.separator, self.border,
-                                 self.widths, self.justify, drawn)  # fmt: skip
-        return None
+    def with_first(self, one: list[str], two: list[str], first: list[str]) -> _Template | None:
+        """The template, told where the table's first row starts (its height: its cells
+        wrapped) and with rich's drawing of the first two rows, which it must reproduce."""
+        at = len(one) - len(self.after)
+        wrapped = [_wrapped(cell, width) for cell, width in zip(first, self.widths, strict=True)]
+        if any(cell is None for cell in wrapped):
+            return None
+        height = max(len(cell) for cell in wrapped if cell is not None)
+        if height >= at:
+            return None
+        drawn = [*one[at - height : at], *two[at : len(two) - len(self.after)]]
+        return _Template(one[: at - height], self.after, self.separator, self.border,
+                         self.widths, self.justify, drawn)  # fmt: skip
 
     def rows(self, cells: list[list[str]]) -> list[str] | None:
         """Every row's lines and the separators between them; None if a cell does not wrap as
@@ -339,14 +344,16 @@ def _width(text: str) -> int:
 
 def _wrapped(cell: str, width: int) -> list[str] | None:
     """`cell` in lines of `width`, broken at single spaces as rich breaks them (greedy, a line
-    taking each next word it has room for), a lone ASCII word too wide cut with an ellipsis;
-    None for what only rich knows how to draw: a wide word among others, other white space, a
-    ':' (an emoji code)."""
-    if ":" in cell:
+    taking each next word it has room for), a lone word too wide cut with an ellipsis; None for
+    what only rich knows how to draw: non-ASCII text that does not fit, a wide word among
+    others, other white space, a ':' (an emoji code), a backslash (rich's escape doubles one)."""
+    if ":" in cell or "\\" in cell:  # an emoji code; a backslash, which rich's escape doubles
         return None
     if _width(cell) <= width and "  " not in cell and not cell.startswith(" "):
         return [cell]
-    if " " not in cell and cell.isascii():  # one word too wide: cut, as Keras's columns cut (…)
+    if not cell.isascii():  # rich wraps wide characters by rules of its own (a full line gets …)
+        return None
+    if " " not in cell:  # one word too wide: cut, as Keras's columns cut (…)
         return [cell[: width - 1] + "…"]
     words = cell.split(" ")
     if "" in words or any(cell_len(word) > width for word in words):
