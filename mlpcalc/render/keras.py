@@ -238,11 +238,11 @@ def keras_text(
     ascii_only: bool = False,
 ) -> str:
     """The plain text of keras_renderables, as render_plain draws it: the same characters, but
-    a long table's rows formatted from a template, where rich takes ~0.3 ms a row (3 s for a
-    10,000-layer model). The template is what rich draws with the first row and with the first
-    two (borders, the row separator, the column widths); it is used only if those rows come out
-    of it exactly as rich drew them, and for rows whose every word fits its column (cells wrap
-    at spaces as rich wraps them), else rich draws the whole table."""
+    a long table's rows formatted from a template, where rich takes ~0.3 ms a row
+    (docs/performance.md). The template is what rich draws with the first row and with the
+    first two (borders, the row separator, the column widths); it is used only if those rows
+    come out of it exactly as rich drew them, and only if every cell is one it draws as rich
+    does (_wrapped), else rich draws the whole table."""
     layers = shown_layers(figures.model, rows)
     start = rows.start if rows is not None else 0
 
