@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeAlias
 
@@ -35,6 +33,8 @@ else:
 
 def script(shell: str) -> str:
     """The completion script for `shell`, as the package holds it."""
+    from importlib.resources import files  # here, as tempfile below: `mlpcalc --help` imports this module
+
     return files("mlpcalc").joinpath("completions", SCRIPTS[shell]).read_text(encoding="utf-8")
 
 
@@ -90,6 +90,8 @@ def install(shell: str, text: str) -> tuple[Path, bool]:
                     f"install there, or write the script where you like: mlpcalc completions {shell} > FILE"
                 )
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
