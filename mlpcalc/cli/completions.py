@@ -16,6 +16,7 @@ import typer
 
 from mlpcalc.cli.base import JsonOpt, app, ascii_only, closed_choice, emit
 from mlpcalc.core.errors import FileError
+from mlpcalc.core.outputs import write_bytes
 from mlpcalc.core.text import shown
 
 # Each shell's script, by its file name in mlpcalc/completions/.
@@ -90,26 +91,10 @@ def install(shell: str, text: str) -> tuple[Path, bool]:
                     f"install there, or write the script where you like: mlpcalc completions {shell} > FILE"
                 )
         path.parent.mkdir(parents=True, exist_ok=True)
-        import tempfile
-
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(text)
-            os.chmod(name, 0o666 & ~_umask())
-            os.replace(name, path)
-        finally:
-            if os.path.exists(name):
-                os.unlink(name)
     except OSError as error:
         raise FileError(f"cannot install to {shown(path)}: {error.strerror or error}") from None
+    write_bytes(path, text.encode())  # a temporary file beside it, then a rename
     return path, True
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it: put it back at once
-    os.umask(mask)
-    return mask
 
 
 @app.command()

@@ -326,14 +326,18 @@ class _Reader:
         self.option(name, config, "quantization_config", None)
         return Dense(units, self.activation(name, config.get("activation")), use_bias)
 
-    def batch_normalization(self, name: str, config: Config) -> Layer:
+    def normalization(self, name: str, config: Config) -> float:
+        """What both normalizations read alike: the last axis, centre and scale, and the epsilon."""
         axis = config.get("axis", -1)
         if axis not in (-1, [-1]):
             raise self.fail(name, f"axis={axis!r} {_UNSUPPORTED} mlpcalc normalizes the last axis (-1)")
         for key in ("center", "scale"):
             self.option(name, config, key, True)
+        return self.epsilon(name, config)
+
+    def batch_normalization(self, name: str, config: Config) -> Layer:
         self.option(name, config, "renorm", False)
-        epsilon = self.epsilon(name, config)
+        epsilon = self.normalization(name, config)
         momentum = config.get("momentum", MOMENTUM)
         if momentum != MOMENTUM:
             self.notes.append(
@@ -343,13 +347,8 @@ class _Reader:
         return BatchNormalization(epsilon)
 
     def layer_normalization(self, name: str, config: Config) -> Layer:
-        axis = config.get("axis", -1)
-        if axis not in (-1, [-1]):
-            raise self.fail(name, f"axis={axis!r} {_UNSUPPORTED} mlpcalc normalizes the last axis (-1)")
-        for key in ("center", "scale"):
-            self.option(name, config, key, True)
         self.option(name, config, "rms_scaling", False)
-        return LayerNormalization(self.epsilon(name, config))
+        return LayerNormalization(self.normalization(name, config))
 
     def dropout(self, name: str, config: Config) -> Layer:
         rate = config.get("rate")

@@ -383,30 +383,22 @@ def keras_summary(
     `show_trainable=True` and `layer_range` (`rows`, from Model.layer_range) as given. With no
     width, Keras's default: 88 (100 with the Trainable column), or the console's width less 4
     if that is narrower."""
-    if width is None:
-        columns = layout(show_trainable)
-        width = columns.default_width if console_width is None else default_width(console_width, columns)
-    figures = Figures(model, settings or Settings())
-    shown = max(console_width or width, width)
+    figures, width, shown = _summary_sizes(model, width, console_width, settings, show_trainable)
     return keras_text(figures, width, False, shown, show_trainable=show_trainable, rows=rows)
 
 
-def _keras_parts(
+def _summary_sizes(
     model: Model,
     width: int | None,
     console_width: int | None,
     settings: Settings | None,
     show_trainable: bool,
-    rows: range | None,
-) -> tuple[list[RenderableType], int]:
-    """What `model.summary(line_length=width)` prints on a `console_width` terminal, and the
-    console's width (keras_summary's rules)."""
+) -> tuple[Figures, int, int]:
+    """The figures, the table's width and the console's, by keras_summary's rules."""
     if width is None:
         columns = layout(show_trainable)
         width = columns.default_width if console_width is None else default_width(console_width, columns)
-    figures = Figures(model, settings or Settings())
-    renderables = keras_renderables(figures, width, show_trainable=show_trainable, rows=rows)
-    return renderables, max(console_width or width, width)
+    return Figures(model, settings or Settings()), width, max(console_width or width, width)
 
 
 # ------------------------------------------------------------------ the table as a picture (SVG, HTML)
@@ -537,7 +529,9 @@ def keras_summary_html(
     rows: range | None = None,
 ) -> str:
     """keras_summary's table as a notebook fragment (summary_html_fragment)."""
-    return summary_html_fragment(*_keras_parts(model, width, console_width, None, show_trainable, rows))
+    figures, width, shown = _summary_sizes(model, width, console_width, None, show_trainable)
+    renderables = keras_renderables(figures, width, show_trainable=show_trainable, rows=rows)
+    return summary_html_fragment(renderables, shown)
 
 
 # ------------------------------------------------------------------ tf.keras 2 (classic)
