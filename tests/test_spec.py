@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from mlpcalc import SpecError, parse_spec
 from mlpcalc.core.activations import KINDS, Activation
 from mlpcalc.core.layers import ActivationLayer, BatchNormalization, Dense, Dropout, LayerNormalization
-from mlpcalc.core.spec import MAX_LAYERS, Spec
+from mlpcalc.core.spec import MAX_LAYERS, Kind, Spec, tokenize
 
 RELU, LINEAR = Activation("relu"), Activation("linear")
 
@@ -330,3 +330,50 @@ def test_any_text_is_a_spec_or_a_spec_error(text: str) -> None:
     else:
         assert spec.layers
         assert parse_spec(str(spec)) == spec
+
+
+@settings(max_examples=500)
+@given(st.lists(ALPHABET, max_size=30).map("".join))
+def test_tokens_are_the_source_cut_at_their_spans(text: str) -> None:
+    # The tokenizer reads common tokens in one regex match and the rest the long way: either
+    # way each token is its own text at its span, spaced exactly when white space precedes it.
+    try:
+        tokens = tokenize(text)
+    except SpecError as error:
+        assert 0 <= error.start < len(text)
+        return
+    end = 0
+    for token in tokens[:-1]:
+        assert text[token.start : token.start + len(token.text)] == token.text
+        gap = text[end : token.start]
+        assert gap.isspace() == token.space_before and (gap == "" or gap.isspace())
+        end = token.start + len(token.text)
+    assert tokens[-1].kind is Kind.END and not text[end:].strip()
+    dims = [token for token in tokens if token.kind is Kind.DIMSEP]
+    assert all(text[token.start + 1 :].lstrip()[:1].isdigit() for token in dims)
+
+
+LAYER_TEXTS = ["512", "512:relu", "4*3", "bn", "bn(1e-5)", "dropout(0.5)", "gelu(tanh)", "8:nobias"]
+LAYER_TEXTS += ["relu", "flatten", "4x", "bn(", "nobias", "512:relu:relu", "9*99999", "0", "→3", "2 relu"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(LAYER_TEXTS), min_size=1, max_size=12), st.sampled_from(["", " relu"]))
+def test_a_repeated_layer_text_parses_as_it_does_alone(texts: list[str], default: str) -> None:
+    # The parser parses each layer text once and reuses it where it comes again: the same
+    # text spelt anew each time (spaces after it) must give the same spec, or the same error.
+    def outcome(source: str) -> object:
+        try:
+            return parse_spec(source)
+        except SpecError as error:
+            return error.message
+
+    reused = "6x4->" + "->".join(texts) + default
+    spelt_anew = "6x4->" + "->".join(text + " " * i for i, text in enumerate(texts)) + default
+    assert outcome(reused) == outcome(spelt_anew)
+
+
+def test_a_repeated_layer_text_is_still_counted() -> None:
+    with pytest.raises(SpecError, match="more than 10,000") as caught:
+        parse_spec("8->" + "->".join(["4*3"] * 3334))
+    assert caught.value.start == len("8->" + "->".join(["4*3"] * 3333) + "->4*")

@@ -44,21 +44,20 @@ class Variable:
 
 @dataclass(frozen=True)
 class BuiltLayer:
-    """A layer placed in a model: its Keras name and the shapes it sees."""
+    """A layer placed in a model: its Keras name, the shapes it sees and its parameters
+    (fields the model computes once: a 10,000-layer model reads them many times)."""
 
     name: str
     layer: Layer
     input_shape: Shape  # feature shape, without the batch
     batch: int | None
+    output_features: Shape  # the output shape without the batch axis
+    params: int
+    trainable_params: int
 
     @property
     def keras_class(self) -> str:
         return self.layer.keras_class
-
-    @cached_property
-    def output_features(self) -> Shape:
-        """The output shape without the batch axis."""
-        return self.layer.output_shape(self.input_shape)
 
     @property
     def output_shape(self) -> BatchShape:
@@ -67,23 +66,6 @@ class BuiltLayer:
     @cached_property
     def variables(self) -> tuple[Variable, ...]:
         return tuple(_placed(self.name, v) for v in self.layer.variables(self.input_shape))
-
-    @cached_property
-    def _counts(self) -> tuple[int, int]:
-        """(all parameters, trainable ones), in one pass over the variables."""
-        total = trainable = 0
-        for variable in self.layer.variables(self.input_shape):
-            total += variable.count
-            trainable += variable.count if variable.trainable else 0
-        return total, trainable
-
-    @property
-    def params(self) -> int:
-        return self._counts[0]
-
-    @property
-    def trainable_params(self) -> int:
-        return self._counts[1]
 
     @property
     def non_trainable_params(self) -> int:
@@ -98,6 +80,16 @@ class BuiltLayer:
     def flops(self) -> int:
         """Arithmetic operations per sample, in mlpcalc's convention (see layers.py)."""
         return self.layer.flops(self.input_shape)
+
+
+@functools.lru_cache(maxsize=1024)  # a long model repeats its layers: each is counted once
+def _counts(layer: Layer, input_shape: Shape) -> tuple[int, int]:
+    """A layer's (parameters, trainable ones) on `input_shape`, in one pass over its variables."""
+    total = trainable = 0
+    for variable in layer.variables(input_shape):
+        total += variable.count
+        trainable += variable.count if variable.trainable else 0
+    return total, trainable
 
 
 def _placed(layer_name: str, variable: VariableShape) -> Variable:
@@ -137,8 +129,9 @@ class Model:
         built: list[BuiltLayer] = []
         shape = self.spec.input_shape
         for name, layer in zip(names, self.spec.layers, strict=True):
-            built.append(BuiltLayer(name, layer, shape, self.batch))
-            shape = layer.output_shape(shape)
+            output = layer.output_shape(shape)
+            built.append(BuiltLayer(name, layer, shape, self.batch, output, *_counts(layer, shape)))
+            shape = output
         return tuple(built)
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from functools import cache
 
 from mlpcalc.core.model import BuiltLayer
 from mlpcalc.core.text import BINARY_UNITS, binary_size
@@ -42,14 +43,9 @@ def _aligned(
     widths = [max(len(row[i]) for row in rows) for i in range(columns)]
     excess = sum(widths) + 2 * (columns - 1) - width
     if excess <= 0:  # it fits: every cell on one line
-        return [
-            "  ".join(
-                cell.rjust(w) if i in right else cell.ljust(w)
-                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            ).rstrip()
-            for row in rows
-        ]
-    longest = {i: max((len(word) for row in rows for word in _words(row[i])), default=0) for i in whole}
+        line = _line_format(widths, right)
+        return [line.format(*row).rstrip() for row in rows]
+    longest = {i: max(map(_longest_word, (row[i] for row in rows)), default=0) for i in whole}
     text = [i for i in range(columns) if i not in whole]
     # Text columns narrow to MIN_TEXT, then numeric ones to their longest word; past that, the
     # table is wider than the terminal rather than unreadable.
@@ -57,18 +53,23 @@ def _aligned(
         for i in sorted(floors, key=lambda i: widths[i] - floors[i], reverse=True):
             cut = min(max(excess, 0), max(widths[i] - floors[i], 0))
             widths[i], excess = widths[i] - cut, excess - cut
+    line = _line_format(widths, right)
     lines = []
     for row in rows:
+        if all(len(cell) <= w for cell, w in zip(row, widths, strict=True)):
+            lines.append(line.format(*row).rstrip())
+            continue
         cells = [
-            [cell] if len(cell) <= widths[i] else _wrap(cell, widths[i], i not in whole)
+            (cell,) if len(cell) <= widths[i] else _wrap(cell, widths[i], i not in whole)
             for i, cell in enumerate(row)
         ]
-        for parts in itertools.zip_longest(*cells, fillvalue=""):
-            padded = [
-                part.rjust(widths[i]) if i in right else part.ljust(widths[i]) for i, part in enumerate(parts)
-            ]
-            lines.append("  ".join(padded).rstrip())
+        lines += [line.format(*parts).rstrip() for parts in itertools.zip_longest(*cells, fillvalue="")]
     return lines
+
+
+def _line_format(widths: list[int], right: set[int]) -> str:
+    """A format string that pads each cell to its column's width, two spaces between columns."""
+    return "  ".join(f"{{:{'>' if i in right else '<'}{w}}}" for i, w in enumerate(widths))
 
 
 def _words(cell: str) -> list[str]:
@@ -82,7 +83,12 @@ def _words(cell: str) -> list[str]:
     return words
 
 
-def _wrap(cell: str, width: int, breakable: bool) -> list[str]:
+def _longest_word(cell: str) -> int:
+    return max(map(len, _words(cell))) if " " in cell else len(cell)
+
+
+@cache  # a long model's table repeats its cells (shapes, classes, "="): each is wrapped once
+def _wrap(cell: str, width: int, breakable: bool) -> tuple[str, ...]:
     """`cell` in lines of at most `width`, broken at spaces (and inside a word if `breakable`)."""
     lines: list[str] = []
     current = ""
@@ -99,7 +105,7 @@ def _wrap(cell: str, width: int, breakable: bool) -> list[str]:
             if current:
                 lines.append(current)
             current = word
-    return [*lines, current]
+    return (*lines, current)
 
 
 def _either(a: str | None, b: str | None) -> str:
