@@ -22,10 +22,14 @@ class ActivationKind:
 
     name: str
     counts: Mapping[str, Count]  # by convention; "mlpcalc": a transcendental counts as one
+    # FLOPs per element of the backward pass: its derivative times the incoming gradient g, as
+    # torch's backward formulas compute it (x its input, y its output), in mlpcalc's convention.
+    derivative: int
     parameter: str | None = None  # Keras keyword argument, e.g. "negative_slope"
     default: float | bool | None = None  # Keras's default for it
     # What changes when the argument is not the default: gelu(tanh), elu(alpha != 1).
     other_argument: Mapping[str, Count] = field(default_factory=dict)
+    other_derivative: int | None = None
 
 
 def _counts(mlpcalc: int, **tools: Count) -> dict[str, Count]:
@@ -42,36 +46,44 @@ ONE: Count = (1, 0)  # one operation per element
 KINDS: dict[str, ActivationKind] = {
     kind.name: kind
     for kind in (
-        ActivationKind("relu", _counts(1, ptflops=ONE, ptflops_module=ONE, calflops=ONE)),  # max(x, 0)
-        ActivationKind("sigmoid", _counts(4)),  # negate, exp, add 1, divide
-        ActivationKind("tanh", _counts(1)),
-        ActivationKind(  # row max, subtract, exp, row sum, divide
-            "softmax", _counts(5, thop=(3, -1), ptflops=ONE, calflops=ONE, tf_profiler=(5, 0))
+        # max(x, 0); back: g where y > 0, one compare-and-select
+        ActivationKind("relu", _counts(1, ptflops=ONE, ptflops_module=ONE, calflops=ONE), 1),
+        ActivationKind("sigmoid", _counts(4), 3),  # negate, exp, add 1, divide; back: g x y x (1 - y)
+        ActivationKind("tanh", _counts(1), 3),  # back: g x (1 - y^2)
+        ActivationKind(  # row max, subtract, exp, row sum, divide; back: y x (g - sum(g x y))
+            "softmax", _counts(5, thop=(3, -1), ptflops=ONE, calflops=ONE, tf_profiler=(5, 0)), 4
         ),
-        ActivationKind("linear", _counts(0)),
+        ActivationKind("linear", _counts(0), 0),  # back: g passes through
         ActivationKind(  # scale, erf, add 1, times x, halve
             "gelu",
             _counts(5, ptflops=ONE, ptflops_module=ONE, calflops=ONE, tf_profiler=(4, 0)),
+            # back: g x (cdf + x pdf), cdf = (1 + erf(x / sqrt 2)) / 2 (4), pdf = exp(-x^2 / 2) /
+            # sqrt(2 pi) (4), then 3
+            11,
             "approximate",
             False,
             # cube, scale, add x, scale, tanh, add 1, times x, halve (the cube is 2)
             other_argument={MLPCALC: (9, 0), "tf-profiler": (7, 0)},
+            # back, torch's formula: x^2, x^3, kappa x^3, add x, times beta, tanh (6); x / 2, 1 + t,
+            # halved, t^2, 1 - t^2, 3 kappa x^2, + 1, times beta, two products, a sum, times g (12)
+            other_derivative=18,
         ),
-        ActivationKind(  # compare, exp, subtract 1, times alpha
+        ActivationKind(  # compare, exp, subtract 1, times alpha; back: select, exp, x alpha, x g
             "elu",
             _counts(4, ptflops=ONE, ptflops_module=ONE, calflops=ONE),
+            4,
             "alpha",
             1.0,
             other_argument={"tf-profiler": (2, 0)},
         ),
-        ActivationKind("selu", _counts(5)),  # elu, then the scale
-        ActivationKind("softplus", _counts(3)),  # exp, add 1, log
-        # sigmoid, times x
-        ActivationKind("swish", _counts(5, ptflops=ONE, calflops=ONE, tf_profiler=(2, 0))),
-        ActivationKind("silu", _counts(5, ptflops=ONE, calflops=ONE, tf_profiler=(2, 0))),
+        ActivationKind("selu", _counts(5), 4),  # elu, then the scale; back: elu's, with the scales
+        ActivationKind("softplus", _counts(3), 4),  # exp, add 1, log; back: g x e^x / (1 + e^x)
+        # sigmoid, times x; back: g x s x (1 + x (1 - s)), s = sigmoid(x) (4), then 5
+        ActivationKind("swish", _counts(5, ptflops=ONE, calflops=ONE, tf_profiler=(2, 0)), 9),
+        ActivationKind("silu", _counts(5, ptflops=ONE, calflops=ONE, tf_profiler=(2, 0)), 9),
         # 0.2 is the default of the activation function; the LeakyReLU *layer* uses 0.3.
-        ActivationKind(  # compare, multiply
-            "leaky_relu", _counts(2, ptflops_module=ONE, calflops=ONE), "negative_slope", 0.2
+        ActivationKind(  # compare, multiply; back: g or g x slope, compare-and-select, multiply
+            "leaky_relu", _counts(2, ptflops_module=ONE, calflops=ONE), 2, "negative_slope", 0.2
         ),
     )
 }
@@ -108,6 +120,14 @@ class Activation:
     def flops(self) -> int:
         """FLOPs per element in mlpcalc's convention; gelu's tanh form costs more than its erf form."""
         return self.count(MLPCALC)[0]
+
+    @property
+    def derivative_flops(self) -> int:
+        """FLOPs per element of the backward pass: the derivative times the incoming gradient."""
+        kind = self.kind
+        if self.argument != kind.default and kind.other_derivative is not None:
+            return kind.other_derivative
+        return kind.derivative
 
     def count(self, convention: str) -> Count:
         """What `convention` counts per element and per vector of this activation."""
