@@ -342,3 +342,88 @@ def test_time_is_exact() -> None:
     rate = throughput(device_peak="312TFLOPS", utilization="0.4")
     assert time_seconds(10**15, rate) == Fraction(10_000, 1_248)
     assert time_seconds(3, Fraction(1, 3)) == 9
+
+
+# ------------------------------------------------------------------ costs --train
+
+
+def _costs(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from mlpcalc.cli import app
+
+    return CliRunner().invoke(app, ["costs", *args], env={"COLUMNS": "100"})
+
+
+def _figure(text: str, label: str) -> int:
+    """The number on the line that starts with `label` in costs' training section."""
+    line = next(line for line in text.splitlines() if line.strip().startswith(label))
+    return int(line.split()[-1].replace(",", ""))
+
+
+def test_costs_train_prints_the_step_the_epoch_and_the_run() -> None:
+    result = _costs("784->512->10 relu", "--train", "--samples", "1000", "--epochs", "3", "--batch", "64")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    cost = training_cost(parse("784->512->10 relu"), Settings(batch=64), 1000, 3)
+    text = result.stdout.split("Training FLOPs")[1]
+    assert _figure(text, "forward") == cost.step.forward
+    assert _figure(text, "backward: gradients of inputs") == cost.step.backward_inputs
+    assert _figure(text, "backward: gradients of weights") == cost.step.backward_weights
+    assert _figure(text, "optimizer update") == cost.step.optimizer
+    assert _figure(text, "one step") == cost.step.total
+    assert _figure(text, "of which matrix products") == cost.step.matmul
+    assert _figure(text, "one epoch (1,000 samples: 16 steps, the last of 40)") == cost.per_epoch
+    assert (
+        _figure(text, "the run (3 epochs)") == cost.total == 3 * (15 * cost.step.total + cost.last_step.total)
+    )
+    assert "Time at" not in text
+
+
+def test_costs_train_times_at_a_throughput() -> None:
+    # 268 FLOPs a step (the hand-worked sgd step above) at 400 MFLOP/s: 0.67 µs.
+    step = ["3->2->2 relu", "--train", "--batch", "4", "--optimizer", "sgd"]
+    result = _costs(*step, "--throughput", "400MFLOPS")
+    assert result.exit_code == 0, result.stderr
+    assert "Time at 400 MFLOP/s\n  one step  0.67 µs\n" in result.stdout
+    same = _costs(*step, "--device-peak", "1GFLOPS", "--utilization", "40%")
+    assert same.stdout == result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "message"),
+    [
+        (["--samples", "10"], "--samples", "it sets up training: add --train"),
+        (["--throughput", "1TFLOPS"], "--throughput", "it sets up training: add --train"),
+        (["--train", "--throughput", "fast"], "--throughput", "expected FLOP per second"),
+        (["--train", "--utilization", "0.5"], "--device-peak", "expected a throughput"),
+        (["--train", "--throughput", "1T", "--utilization", "0.5"], "--throughput", "not both"),
+        (["--train", "--device-peak", "1T", "--utilization", "2"], "--utilization", "at most 1"),
+        (["--train", "--samples", "0"], "--samples", "0 is not in the range"),
+    ],
+)
+def test_costs_train_refuses_what_it_cannot_use(args: list[str], option: str, message: str) -> None:
+    result = _costs("3->2", *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    error = " ".join(result.stderr.replace("│", " ").split())
+    assert option in error and message in error, error
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (Fraction(67, 10**8), "0.67 µs"),
+        (Fraction(806, 10**6), "806 µs"),
+        (Fraction(201, 10**4), "20.1 ms"),
+        (Fraction(123, 10), "12.3 s"),
+        (Fraction(252), "4 min 12 s"),
+        (Fraction(3 * 3600 + 12 * 60 + 29), "3 h 12 min"),
+        (Fraction(2 * 86400 + 3 * 3600), "2 d 3 h"),
+        (Fraction(400 * 86400), "400 d 0 h"),
+    ],
+)
+def test_durations_read_as_people_read_them(seconds: Fraction, text: str) -> None:
+    from mlpcalc.render.costs import duration_text
+
+    assert duration_text(seconds) == text

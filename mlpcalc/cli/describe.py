@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import textwrap
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,11 +36,17 @@ from mlpcalc.cli.base import (
 )
 from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
-from mlpcalc.core.errors import ModelError
+from mlpcalc.core.errors import ModelError, SettingsError
 from mlpcalc.core.model import DEFAULT_NAME, LayerRange, Model
+from mlpcalc.core.spec import MAX_SIZE
 from mlpcalc.core.text import shown
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from mlpcalc.costs.training import TrainingCost
 
 
 def _resolve_format(json_flag: bool, output_format: str, style: str, width: int | None) -> str:
@@ -482,6 +488,26 @@ def costs(
     ] = None,
     mixed_precision: MixedOpt = False,
     convention: ConventionOpt = MLPCALC,
+    train: Annotated[
+        bool, typer.Option("--train", help="Add the FLOPs of training: a step, an epoch, the run.")
+    ] = False,
+    samples: Annotated[
+        int | None,
+        typer.Option("--samples", min=1, max=MAX_SIZE, help="Training samples in an epoch (--train)."),
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", min=1, max=MAX_SIZE, help="Epochs of the run. \\[default: 1]")
+    ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option("--throughput", help="FLOP/s the training reaches, for the time: 50TFLOPS."),
+    ] = None,
+    device_peak: Annotated[
+        str | None, typer.Option("--device-peak", help="The device's peak FLOP/s (with --utilization).")
+    ] = None,
+    utilization: Annotated[
+        str | None, typer.Option("--utilization", help="Share of the peak reached: 0.4 or 40%.")
+    ] = None,
     json_flag: JsonOpt = False,
     name: NameOpt = None,
 ) -> None:
@@ -490,7 +516,9 @@ def costs(
     Costs are per sample, and per batch with --batch. Inference memory holds
     the weights and the largest layer's input and output; training memory is
     one step on a batch: weights, gradients, optimizer states and the
-    activations kept for the backward pass.
+    activations kept for the backward pass. With --train, the FLOPs of a
+    training step (forward, backward, the optimizer's update), of an epoch
+    of --samples and of --epochs, and with a throughput, their time.
 
     Examples:
 
@@ -499,6 +527,8 @@ def costs(
       mlpcalc costs "784->512->10 relu" --batch 32 --optimizer sgd
 
       mlpcalc costs "20x16->32:gelu->8" --flops-convention fvcore --json
+
+      mlpcalc costs "784->512->10" --train --samples 60000 --throughput 50T
     """
     given = settings(
         dtype=dtype,
@@ -507,16 +537,48 @@ def costs(
         flops_convention=convention,
         batch=batch,
     )
+    training_options = {"--samples": samples, "--epochs": epochs, "--throughput": rate}
+    training_options |= {"--device-peak": device_peak, "--utilization": utilization}
+    if not train and (named := [option for option, value in training_options.items() if value is not None]):
+        raise typer.BadParameter("it sets up training: add --train", param_hint=named[0])
     figures = Figures(model_from(spec, name=name, batch=batch), given)
+    cost, flops_per_second = _training(figures, train, samples, epochs, rate, device_peak, utilization)
     if json_flag:
         from mlpcalc.documents import summary_document, to_json
 
         emit(to_json(summary_document(figures, with_optimizer=True), ascii_only=ascii_only()))
         return
-    from mlpcalc.render.costs import costs_text
+    from mlpcalc.render.costs import costs_text, training_text
 
     print_notes(*figures.model.notes)
-    emit(costs_text(figures))
+    text = costs_text(figures)
+    if cost is not None:
+        text += training_text(cost, flops_per_second, samples_given=samples is not None)
+    emit(text)
+
+
+def _training(
+    figures: Figures,
+    train: bool,
+    samples: int | None,
+    epochs: int | None,
+    rate: str | None,
+    device_peak: str | None,
+    utilization: str | None,
+) -> tuple[TrainingCost | None, Fraction | None]:
+    """The training cost `costs --train` prints, and the FLOP/s its time is for, if given."""
+    if not train:
+        return None, None
+    from mlpcalc.costs import training
+
+    try:
+        cost = training.training_cost(
+            figures.model, figures.settings, samples or figures.settings.samples, epochs or 1
+        )
+        given = rate is not None or device_peak is not None or utilization is not None
+        return cost, training.throughput(rate, device_peak, utilization) if given else None
+    except SettingsError as error:
+        raise typer.BadParameter(str(error), param_hint="--" + error.key.replace("_", "-")) from None
 
 
 @app.command(**SPEC_COMMAND)
