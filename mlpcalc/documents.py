@@ -17,7 +17,11 @@ from mlpcalc.costs.flops import by_convention
 from mlpcalc.costs.memory import MemoryReport
 
 if TYPE_CHECKING:  # type names only: importing the engine would import numpy
+    from collections.abc import Mapping, Sequence
+
     from mlpcalc.budgets import Outcome, Results
+    from mlpcalc.costs.settings import Settings
+    from mlpcalc.design.sweep import Design
     from mlpcalc.diff import Diff
     from mlpcalc.engine.run import Run
     from mlpcalc.render.diagram import Drawn
@@ -32,6 +36,7 @@ COMPLETIONS_SCHEMA = "mlpcalc/completions/v1"
 SPEC_SCHEMA = "mlpcalc/spec/v1"
 EXPORT_SCHEMA = "mlpcalc/export/v1"
 DIAGRAM_SCHEMA = "mlpcalc/diagram/v1"
+COMPARE_SCHEMA = "mlpcalc/compare/v1"
 
 
 def to_json(document: dict[str, Any], ascii_only: bool = False) -> str:
@@ -279,6 +284,51 @@ def diff_document(diff: Diff) -> dict[str, object]:
             for row in diff.rows
         ],
         "totals": diff.totals,
+    }
+
+
+# ------------------------------------------------------------------ compare
+
+
+def _design(design: Design, fields: Mapping[str, str]) -> dict[str, object]:
+    document: dict[str, object] = {
+        "index": design.index,
+        "origin": design.origin,
+        "source": design.source,
+        "spec": design.spec,
+        **{field: design.figure(name) for name, field in fields.items()},
+        "fits": design.fits,
+        "failed": list(design.failed or ()),
+    }
+    if design.figures.model.notes:  # what the table prints on stderr: in the document, for programs
+        document["notes"] = list(design.figures.model.notes)
+    return document
+
+
+def compare_document(
+    designs: Sequence[Design],
+    settings: Settings,
+    limits: Mapping[str, int | tuple[int, ...]] | None,
+    sort: str,
+    reverse: bool,
+) -> dict[str, object]:
+    """The `mlpcalc/compare/v1` document: the designs in the order printed; compute for the
+    batch (one sample by default); `fits` null and `fitting` null when no limit is given."""
+    from mlpcalc.design.sweep import FIELDS  # here: it imports budgets, which summary does not need
+
+    return {
+        "schema": COMPARE_SCHEMA,
+        "batch": settings.samples,
+        "dtype": settings.dtype,
+        "optimizer": settings.training_optimizer.name,
+        "mixed_precision": settings.mixed_precision,
+        "flops_convention": settings.flops_convention,
+        "convention_unit": CONVENTIONS[settings.flops_convention].unit,
+        "sort": sort,
+        "reverse": reverse,
+        "limits": {key: list(v) if isinstance(v, tuple) else v for key, v in (limits or {}).items()},
+        "fitting": None if limits is None else sum(1 for design in designs if design.fits),
+        "designs": [_design(design, FIELDS) for design in designs],
     }
 
 

@@ -29,6 +29,7 @@ from mlpcalc.core.conventions import CONVENTIONS
 from mlpcalc.core.dtypes import DTYPE_BYTES
 from mlpcalc.core.layers import DATA_FORMAT, LAYER_KINDS
 from mlpcalc.costs.optimizers import OPTIMIZERS
+from mlpcalc.design.sweep import SORTS
 from mlpcalc.diff import CHANGES
 from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
 
@@ -70,6 +71,17 @@ FACTS: dict[str, tuple[str, dict[str, list[Any]]]] = {
     "spec": (documents.SPEC_SCHEMA, {}),
     "export": (documents.EXPORT_SCHEMA, {"/properties/target/enum": list(TARGETS)}),
     "diagram": (documents.DIAGRAM_SCHEMA, {"/properties/format/enum": list(FORMATS)}),
+    "compare": (
+        documents.COMPARE_SCHEMA,
+        {
+            "/properties/dtype/enum": list(DTYPE_BYTES),
+            "/properties/optimizer/enum": list(OPTIMIZERS),
+            "/properties/flops_convention/enum": list(CONVENTIONS),
+            "/properties/sort/enum": list(SORTS),
+            "/properties/limits/propertyNames/enum": list(LIMITS),
+            "/properties/designs/items/properties/failed/items/enum": list(LIMITS),
+        },
+    ),
 }
 
 

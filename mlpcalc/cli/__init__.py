@@ -24,6 +24,7 @@ MODULES = {
     "diff": "describe",
     "spec": "describe",
     "check": "check",
+    "compare": "compare",
     "forward": "run",
     "init": "run",
     "export": "export",

@@ -122,16 +122,17 @@ _mlpcalc() {
         case ${args[i]} in -*) ;; *) command=${args[i]} at=$i; break ;; esac
     done
     if [[ -z $command ]]; then
-        _mlpcalc_reply "$word" summary variables costs diff spec check forward init export diagram completions --version --debug --help -h
+        _mlpcalc_reply "$word" summary variables costs diff spec check compare forward init export diagram completions --version --debug --help -h
         return 0
     fi
     case $command in
         summary) options="--width --style --format --json --name --batch --show-trainable --layer-range --costs --flops-convention --dtype --optimizer --mixed-precision --svg --html --force --help -h" takes="--width --style --format --name --batch --layer-range --flops-convention --dtype --optimizer --svg --html" takes2="--layer-range" positional=(spec) variadic=0 ;;
         variables) options="--style --json --name --help -h" takes="--style --name" takes2="" positional=(spec) variadic=0 ;;
-        costs) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --name --help -h" takes="--batch --dtype --optimizer --flops-convention --name" takes2="" positional=(spec) variadic=0 ;;
+        costs) options="--batch --dtype --optimizer --mixed-precision --flops-convention --train --samples --epochs --throughput --device-peak --utilization --json --name --help -h" takes="--batch --dtype --optimizer --flops-convention --samples --epochs --throughput --device-peak --utilization --name" takes2="" positional=(spec) variadic=0 ;;
         diff) options="--batch --dtype --optimizer --mixed-precision --flops-convention --json --help -h" takes="--batch --dtype --optimizer --flops-convention" takes2="" positional=(spec spec) variadic=0 ;;
         spec) options="--json --help -h" takes="" takes2="" positional=(target) variadic=0 ;;
         check) options="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" takes="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention" takes2="" positional=(target) variadic=1 ;;
+        compare) options="--sweep --sort --reverse --format --json --batch --dtype --optimizer --mixed-precision --flops-convention --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --help -h" takes="--sweep --sort --format --batch --dtype --optimizer --flops-convention --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes" takes2="" positional=(spec) variadic=1 ;;
         forward) options="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --force --help -h" takes="--weights --init --seed --batch --input --dtype --output -o --chunk --style --name" takes2="" positional=(spec) variadic=0 ;;
         init) options="--output -o --seed --init --json --quiet -q --force --help -h" takes="--output -o --seed --init" takes2="" positional=(spec) variadic=0 ;;
         export) options="--to --output -o --weights --seed --init --opset --name --json --quiet -q --force --help -h" takes="--to --output -o --weights --seed --init --opset --name" takes2="" positional=(spec) variadic=0 ;;
@@ -150,6 +151,11 @@ _mlpcalc() {
             check:--dtype) _mlpcalc_reply "$word" float32 bfloat16 float16 int8 float64 ;;
             check:--flops-convention) _mlpcalc_reply "$word" mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler ;;
             check:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;
+            compare:--dtype) _mlpcalc_reply "$word" float32 bfloat16 float16 int8 float64 ;;
+            compare:--flops-convention) _mlpcalc_reply "$word" mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler ;;
+            compare:--format) _mlpcalc_reply "$word" table markdown csv json ;;
+            compare:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;
+            compare:--sort) _mlpcalc_reply "$word" index spec params weights macs flops inference training fits ;;
             costs:--dtype) _mlpcalc_reply "$word" float32 bfloat16 float16 int8 float64 ;;
             costs:--flops-convention) _mlpcalc_reply "$word" mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler ;;
             costs:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;

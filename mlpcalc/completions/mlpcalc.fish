@@ -52,6 +52,7 @@ complete -c mlpcalc -n __fish_use_subcommand -a costs -d 'Compute and memory of 
 complete -c mlpcalc -n __fish_use_subcommand -a diff -d 'Compare two models layer by layer and in total: params, MACs, memory.'
 complete -c mlpcalc -n __fish_use_subcommand -a spec -d 'Print the spec of a model file: the text the other commands take for the same model.'
 complete -c mlpcalc -n __fish_use_subcommand -a check -d 'Check models against budgets: exit 0 if all hold, 1 if any fails.'
+complete -c mlpcalc -n __fish_use_subcommand -a compare -d 'Compare many designs in one table: params, weights, MACs, FLOPs, memory.'
 complete -c mlpcalc -n __fish_use_subcommand -a forward -d 'Run SPEC forward with NumPy, as Keras'\''s model(x, training=False) does.'
 complete -c mlpcalc -n __fish_use_subcommand -a init -d 'Write initial weights for SPEC to a .npz file, one array per variable.'
 complete -c mlpcalc -n __fish_use_subcommand -a export -d 'Write SPEC as Keras or PyTorch code, an ONNX model, weights or a .keras file.'
@@ -91,6 +92,12 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l dtype -xa 'float32
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l mixed-precision
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l flops-convention -xa 'mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler'
+complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l train
+complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l samples -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l epochs -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l throughput -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l device-peak -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l utilization -x
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l json
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l name -x
 complete -c mlpcalc -n '__fish_seen_subcommand_from costs' -l help
@@ -130,6 +137,28 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from check' -s q
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from check' -F -a '(__mlpcalc_spec)'
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l sweep -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l sort -xa 'index spec params weights macs flops inference training fits'
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l reverse
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l format -xa 'table markdown csv json'
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l json
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l batch -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l dtype -xa 'float32 bfloat16 float16 int8 float64'
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l mixed-precision
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l flops-convention -xa 'mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler'
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l params -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l max-params -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l max-trainable-params -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l output-shape -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l max-weights-bytes -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l max-macs -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l max-flops -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l max-training-bytes -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l max-inference-bytes -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l help
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -s h
+complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -a '(__mlpcalc_spec)'
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l weights -rF
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l init -xa 'glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros'
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l seed -x

@@ -6,10 +6,11 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
     $commands = @{
         'summary' = @('--width', '--style', '--format', '--json', '--name', '--batch', '--show-trainable', '--layer-range', '--costs', '--flops-convention', '--dtype', '--optimizer', '--mixed-precision', '--svg', '--html', '--force', '--help', '-h')
         'variables' = @('--style', '--json', '--name', '--help', '-h')
-        'costs' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--name', '--help', '-h')
+        'costs' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--train', '--samples', '--epochs', '--throughput', '--device-peak', '--utilization', '--json', '--name', '--help', '-h')
         'diff' = @('--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--help', '-h')
         'spec' = @('--json', '--help', '-h')
         'check' = @('--config', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--batch', '--optimizer', '--dtype', '--flops-convention', '--mixed-precision', '--json', '--quiet', '-q', '--help', '-h')
+        'compare' = @('--sweep', '--sort', '--reverse', '--format', '--json', '--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--help', '-h')
         'forward' = @('--weights', '--init', '--seed', '--batch', '--input', '--dtype', '--output', '-o', '--chunk', '--stats', '--style', '--json', '--quiet', '-q', '--name', '--force', '--help', '-h')
         'init' = @('--output', '-o', '--seed', '--init', '--json', '--quiet', '-q', '--force', '--help', '-h')
         'export' = @('--to', '--output', '-o', '--weights', '--seed', '--init', '--opset', '--name', '--json', '--quiet', '-q', '--force', '--help', '-h')
@@ -23,6 +24,11 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'check:--dtype' = @('float32', 'bfloat16', 'float16', 'int8', 'float64')
         'check:--flops-convention' = @('mlpcalc', 'torchinfo', 'fvcore', 'thop', 'ptflops', 'calflops', 'tf-profiler')
         'check:--optimizer' = @('sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'lion', 'adadelta', 'ftrl')
+        'compare:--dtype' = @('float32', 'bfloat16', 'float16', 'int8', 'float64')
+        'compare:--flops-convention' = @('mlpcalc', 'torchinfo', 'fvcore', 'thop', 'ptflops', 'calflops', 'tf-profiler')
+        'compare:--format' = @('table', 'markdown', 'csv', 'json')
+        'compare:--optimizer' = @('sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'lion', 'adadelta', 'ftrl')
+        'compare:--sort' = @('index', 'spec', 'params', 'weights', 'macs', 'flops', 'inference', 'training', 'fits')
         'costs:--dtype' = @('float32', 'bfloat16', 'float16', 'int8', 'float64')
         'costs:--flops-convention' = @('mlpcalc', 'torchinfo', 'fvcore', 'thop', 'ptflops', 'calflops', 'tf-profiler')
         'costs:--optimizer' = @('sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'lion', 'adadelta', 'ftrl')
@@ -46,7 +52,7 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'variables:--style' = @('keras', 'classic')
     }
     $files = @('--config', '--html', '--input', '--output', '--svg', '--weights', '-o')
-    $values = @('--batch', '--chunk', '--layer-range', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-neurons', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--opset', '--output-shape', '--params', '--seed', '--title', '--width')
+    $values = @('--batch', '--chunk', '--device-peak', '--epochs', '--layer-range', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-neurons', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--opset', '--output-shape', '--params', '--samples', '--seed', '--sweep', '--throughput', '--title', '--utilization', '--width')
     $globals = @('--version', '--debug', '--help', '-h')
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
     if ($wordToComplete -ne '') { $words = $words[0..($words.Count - 2)] }

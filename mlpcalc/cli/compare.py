@@ -1,0 +1,347 @@
+"""`mlpcalc compare`: many designs in one table, from specs, lists of specs and sweeps."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from mlpcalc.cli.base import (
+    SPEC_COMMAND,
+    ConventionOpt,
+    JsonOpt,
+    MixedOpt,
+    OptimizerChoice,
+    SamplesOpt,
+    SizeDTypeOpt,
+    app,
+    ascii_only,
+    closed_choice,
+    emit,
+    is_model_file,
+    model_from,
+    plain,
+    print_notes,
+    settings,
+)
+from mlpcalc.core.conventions import MLPCALC
+from mlpcalc.core.dtypes import DEFAULT_DTYPE
+from mlpcalc.core.errors import FileError, SpecError
+from mlpcalc.core.text import TooLong, read_text, shown
+from mlpcalc.design.sweep import MAX_DESIGNS, SORTS, Design, expand, sorted_designs, spec_lines
+from mlpcalc.render.compare import COMPARE_FORMATS
+
+if TYPE_CHECKING:
+    from mlpcalc.budgets import Budget
+    from mlpcalc.core.model import Model
+    from mlpcalc.costs.settings import Settings
+
+    SortChoice = str
+    CompareFormatChoice = str
+else:
+    SortChoice = closed_choice("Sort", SORTS)
+    CompareFormatChoice = closed_choice("CompareFormat", COMPARE_FORMATS)
+
+LIST_BYTES = 16 * 2**20  # a list of 10,000 long specs fits; /dev/zero does not
+PROGRESS_AFTER = 0.5  # seconds of work before the progress bar shows (on a terminal only)
+
+
+@app.command(**SPEC_COMMAND)
+def compare(
+    specs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Designs: a spec, @FILE (one spec a line, # comments), or - (the same on stdin).",
+            metavar="[SPEC...]",
+            show_default=False,
+        ),
+    ] = None,
+    sweeps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sweep",
+            metavar="PATTERN",
+            show_default=False,
+            help="A spec with braces, as {256,512}: every combination of their choices (ranges too: "
+            "{1..4}, {0..100..25}, {64..1024..x2}); repeatable.",
+        ),
+    ] = None,
+    sort: Annotated[
+        SortChoice,
+        typer.Option("--sort", help="Order the rows by this column, smallest first (fits: fitting first)."),
+    ] = "index",
+    reverse: Annotated[
+        bool, typer.Option("--reverse", help="Largest first: the order --sort gives, reversed.")
+    ] = False,
+    output_format: Annotated[
+        CompareFormatChoice,
+        typer.Option("--format", help="table (aligned text), markdown, csv (exact integers) or json."),
+    ] = "table",
+    json_flag: JsonOpt = False,
+    batch: SamplesOpt = None,
+    dtype: SizeDTypeOpt = DEFAULT_DTYPE,
+    optimizer: Annotated[
+        OptimizerChoice | None,
+        typer.Option("--optimizer", help="Optimizer whose states training keeps. \\[default: adam]"),
+    ] = None,
+    mixed_precision: MixedOpt = False,
+    convention: ConventionOpt = MLPCALC,
+    params: Annotated[str | None, typer.Option("--params", help="Exact parameter count.")] = None,
+    max_params: Annotated[
+        str | None, typer.Option("--max-params", help="At most this many parameters.")
+    ] = None,
+    max_trainable_params: Annotated[
+        str | None, typer.Option("--max-trainable-params", help="At most this many trainable parameters.")
+    ] = None,
+    output_shape: Annotated[
+        str | None, typer.Option("--output-shape", help="Output shape without the batch: 10 or 20x8.")
+    ] = None,
+    max_weights_bytes: Annotated[
+        str | None, typer.Option("--max-weights-bytes", help='Weights size: bytes or "2 MiB", "1.5 GB".')
+    ] = None,
+    max_macs: Annotated[str | None, typer.Option("--max-macs", help="MACs for the batch.")] = None,
+    max_flops: Annotated[
+        str | None, typer.Option("--max-flops", help="FLOPs for the batch (--flops-convention).")
+    ] = None,
+    max_training_bytes: Annotated[
+        str | None,
+        typer.Option("--max-training-bytes", help="Memory of a training step (--batch, --optimizer)."),
+    ] = None,
+    max_inference_bytes: Annotated[
+        str | None, typer.Option("--max-inference-bytes", help="Memory of inference on the batch.")
+    ] = None,
+) -> None:
+    """Compare many designs in one table: params, weights, MACs, FLOPs, memory.
+
+    A row a design: the SPECs in order, then each --sweep's designs. The
+    limits of check (--max-params, ...) add a fits column: which designs
+    hold them all. The exit code is 0 either way: `check` is the gate.
+
+    Examples:
+
+      mlpcalc compare "784->512->10 relu" "784->256*3->10 relu"
+
+      mlpcalc compare --sweep "784->{256,512,1024}*{2,3}->10 relu" --sort params
+
+      mlpcalc compare --sweep "784->{64..1024..x2}->10 relu" --max-params 200K
+    """
+    chosen = _resolve_format(json_flag, plain(output_format))
+    given = settings(
+        dtype=dtype,
+        optimizer=optimizer,
+        mixed_precision=mixed_precision,
+        flops_convention=convention,
+        batch=batch,
+    )
+    limits = {
+        "params": params,
+        "max_params": max_params,
+        "max_trainable_params": max_trainable_params,
+        "output_shape": output_shape,
+        "max_weights_bytes": max_weights_bytes,
+        "max_macs": max_macs,
+        "max_flops": max_flops,
+        "max_training_bytes": max_training_bytes,
+        "max_inference_bytes": max_inference_bytes,
+    }
+    budget = _budget({key: value for key, value in limits.items() if value is not None}, given)
+    sort_by = plain(sort)
+    if sort_by == "fits" and budget is None:
+        raise typer.BadParameter("fits needs a limit, such as --max-params", param_hint="--sort")
+    candidates = _candidates(specs or [], sweeps or [])
+    designs = sorted_designs(_measured(candidates, given, budget), sort_by, reverse)
+    shown_limits = None if budget is None else budget.limits
+    if chosen == "json":
+        from mlpcalc.documents import compare_document, to_json
+
+        document = compare_document(designs, given, shown_limits, sort_by, reverse)
+        emit(to_json(document, ascii_only=ascii_only()))
+        return
+    _print_notes(designs)
+    from mlpcalc.render.compare import compare_csv, compare_markdown, compare_table
+
+    if chosen == "csv":
+        emit(compare_csv(designs, shown_limits))
+    elif chosen == "markdown":
+        emit(compare_markdown(designs, given, shown_limits))
+    else:
+        emit(compare_table(designs, given, shown_limits))
+
+
+def _resolve_format(json_flag: bool, output_format: str) -> str:
+    if json_flag and output_format not in ("table", "json"):
+        raise typer.BadParameter(
+            f"--json and --format {output_format} contradict each other", param_hint="--json"
+        )
+    return "json" if json_flag else output_format
+
+
+def _budget(limits: dict[str, str], given: Settings) -> Budget | None:
+    """The limits as `check` reads them inline (the same errors), under the settings given."""
+    if not limits:
+        return None
+    from mlpcalc.budgets import inline_values, make_budget
+
+    budget = make_budget("compare", {"spec": "", **inline_values(limits)})
+    return dataclasses.replace(budget, settings=given)
+
+
+# ------------------------------------------------------------------ the designs
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A design as given, before it is parsed: where it came from, its text, and the folder a
+    model file it names is relative to (a list file's)."""
+
+    origin: str
+    source: str
+    folder: Path | None = None
+
+
+def _candidates(specs: list[str], sweeps: list[str]) -> list[Candidate]:
+    """Every design of the command line, in order: the SPECs (lists read), then the sweeps."""
+    found: list[Candidate] = []
+    stdin_read = False
+    for number, spec in enumerate(specs, 1):
+        if spec == "-":
+            if stdin_read:
+                raise typer.BadParameter("stdin holds one list of specs, read already", param_hint="SPEC")
+            stdin_read = True
+            found += [Candidate(f"stdin:{line}", text) for line, text in spec_lines(_read_list(None))]
+        elif spec.startswith("@"):
+            if spec == "@":
+                raise typer.BadParameter("'@' names no file: write @FILE, or - for stdin", param_hint="SPEC")
+            path = Path(spec[1:])
+            lines = spec_lines(_read_list(path))
+            if not lines:
+                raise typer.BadParameter(
+                    f"{shown(path)} holds no spec: one a line, '#' starts a comment", param_hint="SPEC"
+                )
+            found += [Candidate(f"{shown(path)}:{line}", text, path.parent) for line, text in lines]
+        else:
+            found.append(Candidate(f"argument {number}", spec))
+        _refuse_too_many(len(found))
+    for number, pattern in enumerate(sweeps, 1):
+        where = f"sweep {number}, design" if len(sweeps) > 1 else "sweep design"
+        found += [Candidate(f"{where} {k}", text) for k, text in enumerate(expand(pattern), 1)]
+        _refuse_too_many(len(found))
+    if not found:
+        raise typer.BadParameter(
+            "no designs: give SPECs, @FILE (one spec a line), - (stdin) or --sweep PATTERN", param_hint="SPEC"
+        )
+    return found
+
+
+def _refuse_too_many(count: int) -> None:
+    if count > MAX_DESIGNS:
+        raise typer.BadParameter(
+            f"more than {MAX_DESIGNS:,} designs: compare them in parts", param_hint="SPEC"
+        )
+
+
+def _read_list(path: Path | None) -> str:
+    """A list of specs from a file, or stdin (None), as UTF-8 text; its problems as usage errors."""
+    where = "stdin" if path is None else shown(path)
+    try:
+        if path is not None:
+            with path.open("rb") as file:
+                return read_text(file, LIST_BYTES)
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None or stdin.closed:
+            raise typer.BadParameter("stdin is closed: give the specs as text or @FILE", param_hint="SPEC")
+        if stdin.isatty():  # a person at a terminal would wait in silence otherwise
+            sys.stderr.write("Reading specs from stdin, one a line (end with Ctrl-D)...\n")
+        return read_text(stdin, LIST_BYTES)
+    except UnicodeDecodeError:
+        raise typer.BadParameter(f"{where} is not UTF-8 text", param_hint="SPEC") from None
+    except TooLong as error:
+        raise typer.BadParameter(f"{where} is {error}: not a list of specs", param_hint="SPEC") from None
+    except OSError as error:
+        reason = error.strerror or error
+        raise typer.BadParameter(f"cannot read the specs from {where}: {reason}", param_hint="SPEC") from None
+
+
+def _model(candidate: Candidate) -> Model:
+    """A candidate's model; an error says which design it is."""
+    source = candidate.source
+    if candidate.folder is not None and is_model_file(source):  # named relative to its list
+        source = str(candidate.folder / source)
+    try:
+        return model_from(source)
+    except SpecError as error:
+        hint = error.hint
+        if hint is None and "{" in error.source:
+            hint = "braces expand in a --sweep pattern, not in a SPEC"
+        raise SpecError(
+            f"{candidate.origin}: {error.message}",
+            error.source,
+            error.start,
+            error.end,
+            expected=error.expected,
+            hint=hint,
+        ) from None
+    except FileError as error:
+        raise FileError(f"{candidate.origin}: {error}") from None
+
+
+def _measured(candidates: list[Candidate], given: Settings, budget: Budget | None) -> list[Design]:
+    """Each candidate's design, in order; a progress bar on a terminal when it takes a while."""
+    designs: list[Design] = []
+    started, bar = time.perf_counter(), None
+    try:
+        for index, candidate in enumerate(candidates, 1):
+            designs.append(
+                Design.of(index, candidate.origin, candidate.source, _model(candidate), given, budget)
+            )
+            if index % 32:
+                continue
+            if bar is None and time.perf_counter() - started > PROGRESS_AFTER and _terminal():
+                bar = _bar(len(candidates))
+            if bar is not None:
+                bar.update(bar.task_ids[0], completed=index)
+    finally:
+        if bar is not None:
+            bar.stop()
+    return designs
+
+
+def _terminal() -> bool:
+    """Whether stderr is a terminal: only there does a progress bar show."""
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def _bar(total: int, console: Any = None) -> Any:
+    """A progress bar on stderr, erased when it stops."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress(
+        "compare",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        transient=True,
+    )
+    bar.add_task("compare", total=total)
+    bar.start()
+    return bar
+
+
+def _print_notes(designs: list[Design]) -> None:
+    """The first design's notes (a Dense on more than one feature axis), and how many more have
+    some: a sweep would repeat the same note a thousand times."""
+    noted = [design for design in designs if design.figures.model.notes]
+    if not noted:
+        return
+    first = min(noted, key=lambda design: design.index)
+    print_notes(*(f"{first.origin}: {note}" for note in first.figures.model.notes))
+    if len(noted) > 1:
+        more = len(noted) - 1
+        print_notes(f"{more:,} more design{'s' if more > 1 else ''} with notes: --json lists each design's")
