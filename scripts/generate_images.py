@@ -16,7 +16,8 @@ from mlpcalc.core.model import parse
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 from mlpcalc.render.diagram import Options, draw
-from mlpcalc.render.keras import KERAS_DEFAULT_WIDTH, summary_picture
+from mlpcalc.render.keras import summary_picture
+from mlpcalc.render.keras_table import KERAS_DEFAULT_WIDTH
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
 

@@ -1,6 +1,7 @@
 """Start-up is a feature: the modules `summary`, `variables` and `check` import beyond what the floor
 (benchmarks/floor.py: typer and rich, a table printed) imports are recorded in startup_modules.json,
-and the list may not grow. numpy, drawsvg and the interop libraries never appear on it.
+and the list may not grow. numpy, drawsvg and the interop libraries never appear on it, and a
+summary written to a pipe or a file (plain text) does not import rich at all.
 
 A module taken off the list (an import made lazy) is taken off the record in the same change; one
 added is a start-up cost someone must decide to pay, in startup_modules.json, with the reason in
@@ -35,11 +36,14 @@ REPORT = (
 
 
 def imported(code: str) -> set[str]:
-    """The modules a process running `code` holds as it ends; private ones ("_json") left out,
-    since their names change between Python versions."""
+    """The modules a process running `code` holds as it ends, its output a pipe; private ones
+    ("_json") left out, since their names change between Python versions."""
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE")
+    }
     done = subprocess.run(
         [sys.executable, "-c", REPORT + code],
-        capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "80"}, cwd=ROOT,
+        capture_output=True, text=True, check=False, env={**environment, "COLUMNS": "80"}, cwd=ROOT,
     )  # fmt: skip
     names = json.loads(done.stderr.rsplit("MODULES ", 1)[1])
     return {name for name in names if not any(part.startswith("_") for part in name.split("."))}
@@ -74,3 +78,9 @@ def test_start_up_imports_no_more_than_recorded(command: str, floor: set[str]) -
 def test_the_report_sees_modules_imported_by_name() -> None:
     # importlib.import_module's imports count too (-X importtime, used before, missed them).
     assert "mlpcalc.cli.describe" in imported(command_code("summary"))
+
+
+def test_a_plain_summary_does_not_import_rich() -> None:
+    # rich is a third of the floor's start-up: a summary that is plain text draws it without rich
+    # (render/keras_table.py), and so starts faster than the floor.
+    assert "rich" not in imported(command_code("summary"))

@@ -19,7 +19,8 @@ from mlpcalc.core.errors import ModelError
 from mlpcalc.core.model import Model
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
-from mlpcalc.render.keras import MAX_WIDTH, MIN_WIDTH, PLAIN, TRAINABLE, column_widths, keras_summary
+from mlpcalc.render.keras import keras_summary
+from mlpcalc.render.keras_table import MAX_WIDTH, MIN_WIDTH, PLAIN, TRAINABLE, column_widths
 from mlpcalc.render.text import markdown_summary
 
 OPTIONS = [json.loads(path.read_text()) for path in sorted((GOLDEN / "options").glob("*.json"))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -287,7 +288,7 @@ def summary(
     figures = Figures(model, given)
     keras_table = chosen == "table" and style == "keras"
     if keras_table:
-        from mlpcalc.render.keras import PICTURE_COLUMNS
+        from mlpcalc.render.keras_table import PICTURE_COLUMNS
 
         width = _keras_width(
             width,
@@ -349,13 +350,15 @@ def _keras_width(
     """The table's width: as given (checked), or Keras's default for the terminal (`terminal`
     columns, else the real one's); with the cost columns (`fitted`), Keras's part narrows so that
     the whole table fits the terminal."""
-    from mlpcalc.render.keras import MAX_WIDTH, default_width, layout, table_width
+    from mlpcalc.render.keras_table import MAX_WIDTH, default_width, layout
 
     columns = layout(show_trainable)
     terminal = terminal or terminal_columns()
     if width is None:
         chosen = default_width(terminal, columns)
         if fitted is not None:  # the cost columns add to the width: take it off Keras's part
+            from mlpcalc.render.keras import table_width
+
             excess = table_width(fitted[0], chosen, True, fitted[1]) - terminal
             chosen = max(columns.min_width, chosen - max(excess, 0))
         return chosen
@@ -371,6 +374,15 @@ def _keras_width(
 def _print_keras_table(
     figures: Figures, width: int, costs: bool, show_trainable: bool, rows: range | None
 ) -> None:
+    if not costs and not ascii_only() and not _may_be_terminal():  # plain text, without importing rich
+        from mlpcalc.render.keras_table import plain_summary
+
+        text = plain_summary(
+            figures, width, max(terminal_columns(), width), show_trainable=show_trainable, rows=rows
+        )
+        if text is not None:
+            emit(text)
+            return
     from rich.console import Console
 
     from mlpcalc.render.keras import keras_renderables, keras_text, table_width
@@ -391,6 +403,12 @@ def _print_keras_table(
         ascii_only=ascii_only(),
     )
     emit(text)
+
+
+def _may_be_terminal() -> bool:
+    """Whether rich might take stdout for a terminal (and colour the table): a tty, or what rich
+    reads from the environment to say so (TTY_COMPATIBLE, FORCE_COLOR), which rich then judges."""
+    return sys.stdout.isatty() or "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ
 
 
 def _picture_targets(

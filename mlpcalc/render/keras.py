@@ -12,7 +12,6 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
@@ -25,73 +24,17 @@ from mlpcalc.core.outputs import OutputKind
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 from mlpcalc.render.formats import cost_cells, readable_size, shape_text
-
-KERAS_DEFAULT_WIDTH = 88  # Keras 3 Sequential summary: min(88, terminal columns - 4)
-COLUMN_STOPS = (0.45, 0.80, 1.0)  # where each column ends, as a fraction of the width
-MIN_COLUMN = 4  # Keras refuses a column narrower than this
-MIN_WIDTH = 16  # the narrowest width whose columns are all MIN_COLUMN wide (a test checks it)
-MAX_WIDTH = 1000  # wider is no table anyone reads, and rich takes long to draw it
-HEADER = ("Layer (type)", "Output Shape", "Param #")
-JUSTIFY = ("left", "left", "right")
-# summary(show_trainable=True): Keras widens its default by 12 and squeezes the columns into
-# the first 90% of the width to make room for a centred "Trainable" column.
-TRAINABLE_EXTRA_WIDTH = 12
-TRAINABLE_SHARE = 0.90
-
-
-def column_widths(width: int, stops: Sequence[float] = COLUMN_STOPS) -> list[int] | None:
-    """Keras's column widths for a table `width` wide, or None if a column would be < 4."""
-    widths, current = [], 0
-    for stop in stops:
-        column = int(stop * width) - current
-        if column < MIN_COLUMN:
-            return None
-        widths.append(column)
-        current += column
-    return widths
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Keras's columns: their headers, alignments and ends (fractions of the width), and the
-    width Keras picks when it is given none (before the terminal narrows it)."""
-
-    header: tuple[str, ...]
-    justify: tuple[str, ...]
-    stops: tuple[float, ...]
-    default_width: int
-
-    def widths(self, width: int) -> list[int] | None:
-        return column_widths(width, self.stops)
-
-    @cached_property
-    def min_width(self) -> int:
-        """The narrowest width from which every wider one has columns of MIN_COLUMN at least."""
-        width = MAX_WIDTH
-        while width > 1 and self.widths(width - 1) is not None:
-            width -= 1
-        return width
-
-
-PLAIN = Layout(HEADER, JUSTIFY, COLUMN_STOPS, KERAS_DEFAULT_WIDTH)
-TRAINABLE = Layout(
-    (*HEADER, "Trainable"),
-    (*JUSTIFY, "center"),
-    (*(stop * TRAINABLE_SHARE for stop in COLUMN_STOPS), 1.0),  # Keras's arithmetic, float for float
-    KERAS_DEFAULT_WIDTH + TRAINABLE_EXTRA_WIDTH,
+from mlpcalc.render.keras_table import (
+    HEADER,
+    PICTURE_COLUMNS,
+    default_width,
+    drawn_row,
+    layout,
+    plain_cells,
+    plain_summary,
+    shown_layers,
+    wrapped,
 )
-
-
-def layout(show_trainable: bool) -> Layout:
-    """The columns of `model.summary(show_trainable=...)`."""
-    return TRAINABLE if show_trainable else PLAIN
-
-
-def default_width(terminal_columns: int, columns: Layout = PLAIN) -> int:
-    """Keras's width for a terminal: min(88, columns - 4) (100 with the Trainable column),
-    never below the narrowest table."""
-    return max(min(columns.default_width, terminal_columns - 4), columns.min_width)
-
 
 # ------------------------------------------------------------------ Keras 3 (rich)
 
@@ -113,11 +56,6 @@ def _trainable(layer: BuiltLayer) -> str:
     # Keras: Y (green) for a trainable layer with weights, N (red) for a frozen one, - without
     # weights. A spec cannot freeze a layer, so mlpcalc's are Y or -.
     return "[bold][color(34)]Y[/][/]" if layer.variables else _bold("-")
-
-
-def shown_layers(model: Model, rows: range | None) -> list[BuiltLayer]:
-    """The layers a summary shows: all, or those of Keras's layer_range (Model.layer_range)."""
-    return list(model.layers) if rows is None else [model.layers[index] for index in rows]
 
 
 def _cost_columns(figures: Figures, rows: range | None) -> dict[str, list[str]]:
@@ -145,7 +83,7 @@ def keras_renderables(
     if widths is None:
         raise ValueError(f"a summary needs a width of at least {columns_layout.min_width}")
     if costs:  # Keras's columns as Keras draws them, then ours, never squeezed
-        widths = drawn_widths(width, columns_layout)
+        widths = columns_layout.drawn_widths(width)
     columns = [
         Column(name, justify=justify, width=column)  # type: ignore[arg-type]
         for name, justify, column in zip(columns_layout.header, columns_layout.justify, widths, strict=True)
@@ -176,17 +114,6 @@ def keras_renderables(
             for label, count, size in figures.keras_totals()
         ),
     ]
-
-
-def drawn_widths(width: int, columns: Layout = PLAIN) -> list[int]:
-    """The widths rich gives Keras's columns in a table `width` wide (their nominal widths
-    leave no room for padding and borders, so rich narrows them)."""
-    widths = columns.widths(width) or []
-    table = Table(
-        *(Column(name, width=w) for name, w in zip(columns.header, widths, strict=True)), width=width
-    )
-    top = render_plain([table], width).splitlines()[0]
-    return [len(segment) - 2 for segment in top[1:-1].split("┳")]
 
 
 def table_width(figures: Figures, width: int, costs: bool, rows: range | None = None) -> int:
@@ -237,12 +164,17 @@ def keras_text(
     rows: range | None = None,
     ascii_only: bool = False,
 ) -> str:
-    """The plain text of keras_renderables, as render_plain draws it: the same characters, but
-    a long table's rows formatted from a template, where rich takes ~0.3 ms a row
-    (docs/performance.md). The template is what rich draws with the first row and with the
-    first two (borders, the row separator, the column widths); it is used only if those rows
-    come out of it exactly as rich drew them, and only if every cell is one it draws as rich
-    does (_wrapped), else rich draws the whole table."""
+    """The plain text of keras_renderables, as render_plain draws it: the same characters,
+    drawn without rich where keras_table.plain_summary can; else a long table's rows formatted
+    from a template, where rich takes ~0.3 ms a row (docs/performance.md). The template is
+    what rich draws with the first row and with the first two (borders, the row separator, the
+    column widths); it is used only if those rows come out of it exactly as rich drew them,
+    and only if every cell is one it draws as rich does (keras_table.wrapped), else rich draws
+    the whole table."""
+    if not costs and not ascii_only:
+        plain = plain_summary(figures, width, console_width, show_trainable=show_trainable, rows=rows)
+        if plain is not None:
+            return plain
     layers = shown_layers(figures.model, rows)
     start = rows.start if rows is not None else 0
 
@@ -253,19 +185,13 @@ def keras_text(
     if costs or len(layers) <= FAST_ROWS:  # the cost columns' widths depend on every row
         return "\n".join(drawn(rows)) + "\n"
     one, two = drawn(range(start, start + 1)), drawn(range(start, start + 2))
-    cells = [_plain_cells(layer, show_trainable) for layer in layers]
+    cells = [plain_cells(layer, show_trainable) for layer in layers]
     table = _Template.read(one, two, layout(show_trainable).justify)
     table = table.with_first(one, two, cells[0]) if table else None
     lines = table.rows(cells) if table else None
     if table is None or lines is None or lines[: len(table.first)] != table.first:
         return "\n".join(drawn(rows)) + "\n"
     return "\n".join([*table.before, *lines, *table.after]) + "\n"
-
-
-def _plain_cells(layer: BuiltLayer, show_trainable: bool) -> list[str]:
-    """A row's cells as their text shows (keras_renderables' without the markup)."""
-    cells = [f"{layer.name} ({layer.keras_class})", shape_text(layer.output_shape), f"{layer.params:,}"]
-    return cells + (["Y" if layer.variables else "-"] if show_trainable else [])
 
 
 @dataclass(frozen=True)
@@ -305,10 +231,10 @@ class _Template:
         """The template, told where the table's first row starts (its height: its cells
         wrapped) and with rich's drawing of the first two rows, which it must reproduce."""
         at = len(one) - len(self.after)
-        wrapped = [_wrapped(cell, width) for cell, width in zip(first, self.widths, strict=True)]
-        if any(cell is None for cell in wrapped):
+        cells = [wrapped(cell, width, _width) for cell, width in zip(first, self.widths, strict=True)]
+        if any(cell is None for cell in cells):
             return None
-        height = max(len(cell) for cell in wrapped if cell is not None)
+        height = max(len(cell) for cell in cells if cell is not None)
         if height >= at:
             return None
         drawn = [*one[at - height : at], *two[at : len(two) - len(self.after)]]
@@ -320,52 +246,16 @@ class _Template:
         this template knows how to."""
         lines: list[str] = []
         for row in cells:
-            wrapped = [_wrapped(cell, width) for cell, width in zip(row, self.widths, strict=True)]
-            if any(cell is None for cell in wrapped):
+            drawn = drawn_row(row, self.widths, self.justify, self.border, _width)
+            if drawn is None:
                 return None
-            if lines:
-                lines.append(self.separator)
-            height = max(len(cell) for cell in wrapped if cell is not None)
-            for index in range(height):
-                parts = []
-                for cell, width, justify in zip(wrapped, self.widths, self.justify, strict=True):
-                    text = cell[index] if cell is not None and index < len(cell) else ""
-                    room = width - _width(text)
-                    left = room if justify == "right" else room // 2 if justify == "center" else 0
-                    parts.append(f" {' ' * left}{text}{' ' * (room - left)} ")
-                lines.append(self.border + self.border.join(parts) + self.border)
+            lines += [self.separator, *drawn] if lines else drawn
         return lines
 
 
 def _width(text: str) -> int:
     """The cells `text` takes in a terminal: its length for ASCII (most of a table, and fast)."""
     return len(text) if text.isascii() else cell_len(text)
-
-
-def _wrapped(cell: str, width: int) -> list[str] | None:
-    """`cell` in lines of `width`, broken at single spaces as rich breaks them (greedy, a line
-    taking each next word it has room for), a lone word too wide cut with an ellipsis; None for
-    what only rich knows how to draw: non-ASCII text that does not fit, a wide word among
-    others, other white space, a ':' (an emoji code), a backslash (rich's escape doubles one)."""
-    if ":" in cell or "\\" in cell:  # an emoji code; a backslash, which rich's escape doubles
-        return None
-    if _width(cell) <= width and "  " not in cell and not cell.startswith(" "):
-        return [cell]
-    if not cell.isascii():  # rich wraps wide characters by rules of its own (a full line gets …)
-        return None
-    if " " not in cell:  # one word too wide: cut, as Keras's columns cut (…)
-        return [cell[: width - 1] + "…"]
-    words = cell.split(" ")
-    if "" in words or any(cell_len(word) > width for word in words):
-        return None
-    lines, line = [], words[0]
-    for word in words[1:]:
-        if cell_len(line) + 1 + cell_len(word) <= width:
-            line += " " + word
-        else:
-            lines.append(line)
-            line = word
-    return [*lines, line]
 
 
 def keras_summary(
@@ -403,7 +293,6 @@ def _summary_sizes(
 
 # ------------------------------------------------------------------ the table as a picture (SVG, HTML)
 
-PICTURE_COLUMNS = 1_000  # the terminal a picture is drawn in: the widest table --width makes
 # How the files below start: the CLI tells an earlier one, which it may replace, from any other file.
 SVG_START = '<svg class="mlpcalc-summary" xmlns="http://www.w3.org/2000/svg"'
 HTML_START = '<!DOCTYPE html>\n<html class="mlpcalc-summary"'
