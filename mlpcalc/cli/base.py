@@ -1,7 +1,8 @@
 """The CLI's plumbing: the typer app, how a spec is read, how results and errors leave.
 
 No arithmetic here; the commands live beside this module, one module a family:
-describe.py (summary, variables, costs, diff), check.py, run.py (forward, init).
+describe.py (summary, variables, costs, diff), check.py, compare.py, fit.py, run.py (forward,
+init), export.py, diagram.py, completions.py.
 """
 
 from __future__ import annotations
@@ -413,6 +414,7 @@ def closed_choice(name: str, values: Iterable[str]) -> type[StrEnum]:
 
 
 if TYPE_CHECKING:  # to the type checker a choice is the str it holds
+    from mlpcalc.budgets import Budget
     from mlpcalc.engine.weights import Weights
 
     DTypeChoice: TypeAlias = str
@@ -444,6 +446,42 @@ MixedOpt = Annotated[
     bool,
     typer.Option("--mixed-precision", help="Keras's mixed_float16: float32 weights, float16 activations."),
 ]
+
+
+# check's limits, which compare and fit take too (budgets.py reads their text).
+ParamsOpt = Annotated[str | None, typer.Option("--params", help="Exact parameter count.")]
+MaxParamsOpt = Annotated[str | None, typer.Option("--max-params", help="At most this many parameters.")]
+MaxTrainableParamsOpt = Annotated[
+    str | None, typer.Option("--max-trainable-params", help="At most this many trainable parameters.")
+]
+OutputShapeOpt = Annotated[
+    str | None, typer.Option("--output-shape", help="Output shape without the batch: 10 or 20x8.")
+]
+MaxWeightsBytesOpt = Annotated[
+    str | None, typer.Option("--max-weights-bytes", help='Weights size: bytes or "2 MiB", "1.5 GB".')
+]
+MaxMacsOpt = Annotated[str | None, typer.Option("--max-macs", help="MACs for the batch.")]
+MaxFlopsOpt = Annotated[
+    str | None, typer.Option("--max-flops", help="FLOPs for the batch (--flops-convention).")
+]
+MaxTrainingBytesOpt = Annotated[
+    str | None, typer.Option("--max-training-bytes", help="Memory of a training step (--batch, --optimizer).")
+]
+MaxInferenceBytesOpt = Annotated[
+    str | None, typer.Option("--max-inference-bytes", help="Memory of inference on the batch.")
+]
+
+
+def inline_budget(name: str, limits: dict[str, str | None], given: Settings) -> Budget | None:
+    """The limits given (None: not given) as `check` reads them inline, with its errors, under
+    the settings given; None when no limit is."""
+    values = {key: value for key, value in limits.items() if value is not None}
+    if not values:
+        return None
+    from mlpcalc.budgets import inline_values, make_budget
+
+    budget = make_budget(name, {"spec": "", **inline_values(values)})
+    return dataclasses.replace(budget, settings=given)
 
 
 def plain(value: Any) -> Any:

@@ -15,8 +15,17 @@ from mlpcalc.cli.base import (
     ConventionChoice,
     DTypeChoice,
     JsonOpt,
+    MaxFlopsOpt,
+    MaxInferenceBytesOpt,
+    MaxMacsOpt,
+    MaxParamsOpt,
+    MaxTrainableParamsOpt,
+    MaxTrainingBytesOpt,
+    MaxWeightsBytesOpt,
     MixedOpt,
     OptimizerChoice,
+    OutputShapeOpt,
+    ParamsOpt,
     SamplesOpt,
     app,
     ascii_only,
@@ -57,30 +66,15 @@ def check(
             "--config", help="Budget file: pyproject.toml or mlpcalc.toml. \\[default: found upwards]"
         ),
     ] = None,
-    params: Annotated[str | None, typer.Option("--params", help="Exact parameter count.")] = None,
-    max_params: Annotated[
-        str | None, typer.Option("--max-params", help="At most this many parameters.")
-    ] = None,
-    max_trainable_params: Annotated[
-        str | None, typer.Option("--max-trainable-params", help="At most this many trainable parameters.")
-    ] = None,
-    output_shape: Annotated[
-        str | None, typer.Option("--output-shape", help="Output shape without the batch: 10 or 20x8.")
-    ] = None,
-    max_weights_bytes: Annotated[
-        str | None, typer.Option("--max-weights-bytes", help='Weights size: bytes or "2 MiB", "1.5 GB".')
-    ] = None,
-    max_macs: Annotated[str | None, typer.Option("--max-macs", help="MACs for the batch.")] = None,
-    max_flops: Annotated[
-        str | None, typer.Option("--max-flops", help="FLOPs for the batch (--flops-convention).")
-    ] = None,
-    max_training_bytes: Annotated[
-        str | None,
-        typer.Option("--max-training-bytes", help="Memory of a training step (--batch, --optimizer)."),
-    ] = None,
-    max_inference_bytes: Annotated[
-        str | None, typer.Option("--max-inference-bytes", help="Memory of inference on the batch.")
-    ] = None,
+    params: ParamsOpt = None,
+    max_params: MaxParamsOpt = None,
+    max_trainable_params: MaxTrainableParamsOpt = None,
+    output_shape: OutputShapeOpt = None,
+    max_weights_bytes: MaxWeightsBytesOpt = None,
+    max_macs: MaxMacsOpt = None,
+    max_flops: MaxFlopsOpt = None,
+    max_training_bytes: MaxTrainingBytesOpt = None,
+    max_inference_bytes: MaxInferenceBytesOpt = None,
     batch: SamplesOpt = None,
     optimizer: Annotated[
         OptimizerChoice | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from dataclasses import dataclass
@@ -15,14 +14,24 @@ from mlpcalc.cli.base import (
     SPEC_COMMAND,
     ConventionOpt,
     JsonOpt,
+    MaxFlopsOpt,
+    MaxInferenceBytesOpt,
+    MaxMacsOpt,
+    MaxParamsOpt,
+    MaxTrainableParamsOpt,
+    MaxTrainingBytesOpt,
+    MaxWeightsBytesOpt,
     MixedOpt,
     OptimizerChoice,
+    OutputShapeOpt,
+    ParamsOpt,
     SamplesOpt,
     SizeDTypeOpt,
     app,
     ascii_only,
     closed_choice,
     emit,
+    inline_budget,
     is_model_file,
     model_from,
     plain,
@@ -91,30 +100,15 @@ def compare(
     ] = None,
     mixed_precision: MixedOpt = False,
     convention: ConventionOpt = MLPCALC,
-    params: Annotated[str | None, typer.Option("--params", help="Exact parameter count.")] = None,
-    max_params: Annotated[
-        str | None, typer.Option("--max-params", help="At most this many parameters.")
-    ] = None,
-    max_trainable_params: Annotated[
-        str | None, typer.Option("--max-trainable-params", help="At most this many trainable parameters.")
-    ] = None,
-    output_shape: Annotated[
-        str | None, typer.Option("--output-shape", help="Output shape without the batch: 10 or 20x8.")
-    ] = None,
-    max_weights_bytes: Annotated[
-        str | None, typer.Option("--max-weights-bytes", help='Weights size: bytes or "2 MiB", "1.5 GB".')
-    ] = None,
-    max_macs: Annotated[str | None, typer.Option("--max-macs", help="MACs for the batch.")] = None,
-    max_flops: Annotated[
-        str | None, typer.Option("--max-flops", help="FLOPs for the batch (--flops-convention).")
-    ] = None,
-    max_training_bytes: Annotated[
-        str | None,
-        typer.Option("--max-training-bytes", help="Memory of a training step (--batch, --optimizer)."),
-    ] = None,
-    max_inference_bytes: Annotated[
-        str | None, typer.Option("--max-inference-bytes", help="Memory of inference on the batch.")
-    ] = None,
+    params: ParamsOpt = None,
+    max_params: MaxParamsOpt = None,
+    max_trainable_params: MaxTrainableParamsOpt = None,
+    output_shape: OutputShapeOpt = None,
+    max_weights_bytes: MaxWeightsBytesOpt = None,
+    max_macs: MaxMacsOpt = None,
+    max_flops: MaxFlopsOpt = None,
+    max_training_bytes: MaxTrainingBytesOpt = None,
+    max_inference_bytes: MaxInferenceBytesOpt = None,
 ) -> None:
     """Compare many designs in one table: params, weights, MACs, FLOPs, memory.
 
@@ -149,7 +143,7 @@ def compare(
         "max_training_bytes": max_training_bytes,
         "max_inference_bytes": max_inference_bytes,
     }
-    budget = _budget({key: value for key, value in limits.items() if value is not None}, given)
+    budget = inline_budget("compare", limits, given)
     sort_by = plain(sort)
     if sort_by == "fits" and budget is None:
         raise typer.BadParameter("fits needs a limit, such as --max-params", param_hint="--sort")
@@ -179,16 +173,6 @@ def _resolve_format(json_flag: bool, output_format: str) -> str:
             f"--json and --format {output_format} contradict each other", param_hint="--json"
         )
     return "json" if json_flag else output_format
-
-
-def _budget(limits: dict[str, str], given: Settings) -> Budget | None:
-    """The limits as `check` reads them inline (the same errors), under the settings given."""
-    if not limits:
-        return None
-    from mlpcalc.budgets import inline_values, make_budget
-
-    budget = make_budget("compare", {"spec": "", **inline_values(limits)})
-    return dataclasses.replace(budget, settings=given)
 
 
 # ------------------------------------------------------------------ the designs

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from mlpcalc.core.text import binary_size
 from mlpcalc.costs.settings import Settings
 from mlpcalc.design.sweep import FIELDS, FIGURES, SIZES, Design
-from mlpcalc.render.formats import flops_header
+from mlpcalc.render.formats import columns_text, flops_header, settings_text
 
 # The --format choices of compare; json is documents.py's.
 COMPARE_FORMATS = ("table", "markdown", "csv", "json")
@@ -40,13 +40,6 @@ def _cells(design: Design) -> list[str]:
     return [str(design.index), design.spec, *figures, *fits]
 
 
-def _settings_text(settings: Settings) -> str:
-    parts = [f"batch {settings.samples:,}", settings.dtype, settings.training_optimizer.name]
-    if settings.mixed_precision:
-        parts.insert(2, "mixed precision")
-    return ", ".join(parts)
-
-
 def _limit(key: str, value: int | tuple[int, ...]) -> str:
     """A limit as `check` states it: max_params <= 1,000,000; output_shape = (20, 8)."""
     if isinstance(value, tuple):
@@ -59,7 +52,7 @@ def _limit(key: str, value: int | tuple[int, ...]) -> str:
 def title(designs: Sequence[Design], settings: Settings, limits: Limits | None) -> str:
     """What the designs are, under which settings, and how many fit the limits."""
     count = len(designs)
-    text = f"{count:,} design{'s' if count != 1 else ''} ({_settings_text(settings)})"
+    text = f"{count:,} design{'s' if count != 1 else ''} ({settings_text(settings)})"
     if limits is not None:
         fitting = sum(1 for design in designs if design.fits)
         text += f"; {fitting:,} of {count:,} fit: " + ", ".join(_limit(k, v) for k, v in limits.items())
@@ -69,16 +62,8 @@ def title(designs: Sequence[Design], settings: Settings, limits: Limits | None) 
 def compare_table(designs: Sequence[Design], settings: Settings, limits: Limits | None = None) -> str:
     """The title, then a row a design, columns two spaces apart, numbers right-aligned."""
     rows = [_headers(settings, limits), *(_cells(design) for design in designs)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     left = {1, len(FIGURES) + 2}  # the spec and fits columns
-    lines = [title(designs, settings, limits), ""]
-    for row in rows:
-        cells = [
-            cell.ljust(width) if i in left else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines) + "\n"
+    return "\n".join([title(designs, settings, limits), "", *columns_text(rows, left)]) + "\n"
 
 
 def compare_markdown(designs: Sequence[Design], settings: Settings, limits: Limits | None = None) -> str:

@@ -11,20 +11,12 @@ from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.flops import by_convention
 from mlpcalc.costs.optimizers import OPTIMIZERS
 from mlpcalc.costs.training import TrainingCost, time_seconds
-from mlpcalc.render.formats import flops_header
+from mlpcalc.render.formats import columns_text, flops_header
 
 
 def _rows(rows: Sequence[Sequence[str]], right_from: int = 1) -> list[str]:
     """Aligned columns, indented: the first `right_from` left-aligned, the rest right-aligned."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(width) if i >= right_from else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append(("  " + "  ".join(cells)).rstrip())
-    return lines
+    return columns_text(rows, left=range(right_from), indent="  ")
 
 
 def costs_text(figures: Figures) -> str:

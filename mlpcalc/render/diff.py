@@ -8,7 +8,7 @@ from functools import cache
 from mlpcalc.core.model import BuiltLayer
 from mlpcalc.core.text import BINARY_UNITS, binary_size
 from mlpcalc.diff import Diff
-from mlpcalc.render.formats import flops_header, shape_text
+from mlpcalc.render.formats import flops_header, settings_text, shape_text
 
 UNITS = {"B", *BINARY_UNITS}  # what follows a number of bytes
 MIN_TEXT = 8  # the narrowest a text column gets when the table must fit a terminal
@@ -128,14 +128,6 @@ def _cells(layer: BuiltLayer | None, diff: Diff) -> tuple[str | None, ...]:
     )
 
 
-def _settings_text(diff: Diff) -> str:
-    settings = diff.settings
-    parts = [f"batch {settings.samples:,}", settings.dtype, settings.training_optimizer.name]
-    if settings.mixed_precision:
-        parts.insert(2, "mixed precision")
-    return ", ".join(parts)
-
-
 def diff_text(diff: Diff, width: int = 80) -> str:
     """Both models' layers side by side, then the totals, in `width` columns; compute is for
     the batch in both tables."""
@@ -147,7 +139,7 @@ def diff_text(diff: Diff, width: int = 80) -> str:
         cells = map(_either, _cells(row.a, diff), _cells(row.b, diff))
         table.append((MARKS[row.change], *cells, _delta(row.params_delta, row.a.params if row.a else 0)))
     lines += _aligned(table, right={4, 5}, width=width, whole={0, 3, 4, 5, 6})
-    lines += ["", f"Totals ({_settings_text(diff)})"]
+    lines += ["", f"Totals ({settings_text(diff.settings)})"]
     summary: list[tuple[str, ...]] = [("", "A", "B", "change")]
     labels = LABELS | {"flops": flops_header(diff.settings.flops_convention)}
     for key, values in diff.totals.items():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 from mlpcalc.core.conventions import CONVENTIONS, MLPCALC
 from mlpcalc.costs.figures import Figures
+from mlpcalc.costs.settings import Settings
 
 
 def shape_text(shape: tuple[int | None, ...]) -> str:
@@ -36,3 +39,24 @@ def cost_cells(figures: Figures) -> dict[str, list[str]]:
         flops_header(figures.settings.flops_convention): flops,
         "% params": [f"{figures.params_percent(layer):.1f}%" for layer in layers],
     }
+
+
+def settings_text(settings: Settings) -> str:
+    """The settings a table's figures are for: batch 32, float16, mixed precision, adam."""
+    parts = [f"batch {settings.samples:,}", settings.dtype, settings.training_optimizer.name]
+    if settings.mixed_precision:
+        parts.insert(2, "mixed precision")
+    return ", ".join(parts)
+
+
+def columns_text(rows: Sequence[Sequence[str]], left: Collection[int], indent: str = "") -> list[str]:
+    """Rows in columns two spaces apart: the columns in `left` left-aligned, the others (numbers)
+    right-aligned; each line indented, without trailing spaces."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        (indent + "  ".join(
+            cell.ljust(width) if i in left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )).rstrip()
+        for row in rows
+    ]  # fmt: skip
