@@ -19,8 +19,9 @@ from mlpcalc.costs.memory import MemoryReport
 if TYPE_CHECKING:  # type names only: importing the engine would import numpy
     from collections.abc import Mapping, Sequence
 
-    from mlpcalc.budgets import Outcome, Results
+    from mlpcalc.budgets import Budget, Outcome, Results
     from mlpcalc.costs.settings import Settings
+    from mlpcalc.design.fit import Fit, Frontier
     from mlpcalc.design.sweep import Design
     from mlpcalc.diff import Diff
     from mlpcalc.engine.run import Run
@@ -37,6 +38,8 @@ SPEC_SCHEMA = "mlpcalc/spec/v1"
 EXPORT_SCHEMA = "mlpcalc/export/v1"
 DIAGRAM_SCHEMA = "mlpcalc/diagram/v1"
 COMPARE_SCHEMA = "mlpcalc/compare/v1"
+FIT_SCHEMA = "mlpcalc/fit/v1"
+FRONTIER_SCHEMA = "mlpcalc/frontier/v1"
 
 
 def to_json(document: dict[str, Any], ascii_only: bool = False) -> str:
@@ -329,6 +332,67 @@ def compare_document(
         "limits": {key: list(v) if isinstance(v, tuple) else v for key, v in (limits or {}).items()},
         "fitting": None if limits is None else sum(1 for design in designs if design.fits),
         "designs": [_design(design, FIELDS) for design in designs],
+    }
+
+
+# ------------------------------------------------------------------ fit
+
+
+def _settings(settings: Settings) -> dict[str, object]:
+    return {
+        "batch": settings.samples,
+        "dtype": settings.dtype,
+        "optimizer": settings.training_optimizer.name,
+        "mixed_precision": settings.mixed_precision,
+        "flops_convention": settings.flops_convention,
+    }
+
+
+def _fit_head(schema: str, source: str, budget: Budget) -> dict[str, object]:
+    """What a fit and a frontier share: the template, the settings and the limits."""
+    limits = {key: value for key, value in budget.limits.items() if isinstance(value, int)}
+    return {"schema": schema, "template": source, **_settings(budget.settings), "limits": limits}
+
+
+def fit_document(found: Fit) -> dict[str, object]:
+    """The `mlpcalc/fit/v1` document: each free size's value under its own name (names are
+    capitals, the document's keys lowercase), the design's spec, figures and the limits' slack."""
+    from mlpcalc.design.sweep import FIELDS, FIGURES  # here: it imports budgets
+
+    design = found.design
+    figures = Figures(design.model, found.budget.settings)
+    return {
+        **_fit_head(FIT_SCHEMA, found.template.source, found.budget),
+        "maximize": found.maximize,
+        **design.values,
+        "values": design.values,
+        "spec": str(design.model.spec),
+        "figures": {field: FIGURES[name](figures) for name, field in FIELDS.items()},
+        "slack": design.slack,
+        "binds": {name: list(keys) for name, keys in found.binds.items()},
+        "probes": found.probes,
+        "notes": list(design.model.notes),
+    }
+
+
+def frontier_document(frontier: Frontier) -> dict[str, object]:
+    """The `mlpcalc/frontier/v1` document: for each run of values of `along`, the largest
+    value of `across` within the limits, and the design at the run's last value."""
+    return {
+        **_fit_head(FRONTIER_SCHEMA, frontier.template.source, frontier.budget),
+        "along": frontier.along,
+        "across": frontier.across,
+        "steps": [
+            {
+                "first": step.first,
+                "last": step.last,
+                "best": step.best,
+                "params": step.params,
+                "spec": step.spec,
+            }
+            for step in frontier.steps
+        ],
+        "probes": frontier.probes,
     }
 
 

@@ -29,7 +29,8 @@ from mlpcalc.core.conventions import CONVENTIONS
 from mlpcalc.core.dtypes import DTYPE_BYTES
 from mlpcalc.core.layers import DATA_FORMAT, LAYER_KINDS
 from mlpcalc.costs.optimizers import OPTIMIZERS
-from mlpcalc.design.sweep import SORTS
+from mlpcalc.design.fit import RANGE, UPPER_LIMITS
+from mlpcalc.design.sweep import FIELDS, SORTS
 from mlpcalc.diff import CHANGES
 from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
 
@@ -80,6 +81,30 @@ FACTS: dict[str, tuple[str, dict[str, list[Any]]]] = {
             "/properties/sort/enum": list(SORTS),
             "/properties/limits/propertyNames/enum": list(LIMITS),
             "/properties/designs/items/properties/failed/items/enum": list(LIMITS),
+        },
+    ),
+    "fit": (
+        documents.FIT_SCHEMA,
+        {
+            "/properties/dtype/enum": list(DTYPE_BYTES),
+            "/properties/optimizer/enum": list(OPTIMIZERS),
+            "/properties/flops_convention/enum": list(CONVENTIONS),
+            "/properties/limits/propertyNames/enum": list(UPPER_LIMITS),
+            "/properties/slack/propertyNames/enum": list(UPPER_LIMITS),
+            "/properties/binds/additionalProperties/items/enum": [*UPPER_LIMITS, RANGE],
+            "/properties/figures/required": list(FIELDS.values()),
+            "/properties/figures/properties": {
+                field: {"type": "integer", "minimum": 0} for field in FIELDS.values()
+            },
+        },
+    ),
+    "frontier": (
+        documents.FRONTIER_SCHEMA,
+        {
+            "/properties/dtype/enum": list(DTYPE_BYTES),
+            "/properties/optimizer/enum": list(OPTIMIZERS),
+            "/properties/flops_convention/enum": list(CONVENTIONS),
+            "/properties/limits/propertyNames/enum": list(UPPER_LIMITS),
         },
     ),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -680,3 +681,110 @@ def test_any_text_is_a_template_or_a_spec_error_with_a_span_in_it(text: str) -> 
         assert error.source == text
         assert 0 <= error.start <= error.end <= len(text)
         assert error.start < error.end or error.start == len(text)  # an empty span: the end of the text
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def _fit_cli(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from mlpcalc.cli import app
+
+    return CliRunner().invoke(app, ["fit", *args], env={"COLUMNS": "80"})
+
+
+def _schema(name: str) -> Any:
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads(files("mlpcalc").joinpath(f"schemas/{name}.v1.json").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_fit_prints_the_design_its_slack_and_its_summary() -> None:
+    from typer.testing import CliRunner
+
+    from mlpcalc.cli import app
+
+    result = _fit_cli("784->W*3->10 relu", "--max-params", "1M")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    found = fit(parse_template("784->W*3->10 relu"), budget(max_params=10**6))
+    width = found.design.values["W"]
+    assert f"  W = {width:,}\n" in result.stdout
+    assert f"  {found.design.spec}\n  {found.design.params:,} parameters\n" in result.stdout
+    slack = 10**6 - found.design.params
+    assert f"max_params  1,000,000  {found.design.params:,}  {slack:,}" in result.stdout
+    assert "W: the next value of W breaks max_params" in result.stdout
+    summary = CliRunner().invoke(app, ["summary", found.design.spec], env={"COLUMNS": "80"})
+    assert result.stdout.endswith("\n\n" + summary.stdout)
+
+
+def test_fit_json_names_each_free_size_and_follows_its_schema() -> None:
+    import json
+
+    args = ["784->W*D->10 relu", "--max-flops", "2M", "--range", "D=1..8", "--multiple-of", "W=64", "--json"]
+    result = _fit_cli(*args)
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert not list(_schema("fit").iter_errors(document))
+    found = fit(
+        parse_template("784->W*D->10 relu"),
+        budget(max_flops=2 * 10**6),
+        {"D": Range(1, 8), "W": Range(multiple_of=64)},
+    )
+    assert document["values"] == found.design.values == {"W": document["W"], "D": document["D"]}
+    assert document["W"] % 64 == 0
+    assert document["spec"] == str(found.design.model.spec)
+    assert document["figures"]["flops"] + document["slack"]["max_flops"] == 2 * 10**6
+    assert document["binds"] == {name: list(keys) for name, keys in found.binds.items()}
+
+
+def test_fit_frontier_lists_every_step() -> None:
+    import json
+
+    args = ["784->W->V->10", "--max-params", "500K", "--range", "V=1..64", "--frontier", "V"]
+    staircase = frontier(
+        parse_template("784->W->V->10"), budget(max_params=500_000), "V", {"V": Range(1, 64)}
+    )
+    text = _fit_cli(*args)
+    assert text.exit_code == 0, text.stderr
+    rows = text.stdout.splitlines()[3:]
+    assert len(rows) == len(staircase.steps)
+    assert all(row.split()[-1] == step.spec for row, step in zip(rows, staircase.steps, strict=True))
+    document = json.loads(_fit_cli(*args, "--json").stdout)
+    assert not list(_schema("frontier").iter_errors(document))
+    assert [step["best"] for step in document["steps"]] == [step.best for step in staircase.steps]
+    assert document["steps"][0]["first"] == 1 and document["steps"][-1]["last"] == 64
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["784->W->10"], "fit needs a limit to fit within"),
+        (["784->512->10", "--max-params", "1M"], "a template needs at least one free size"),
+        (["784->W->10", "--max-params", "100"], "even the smallest design, 784->1->10 (W=1), breaks"),
+        (["784->W->W/2->10", "--max-params", "1M"], "It is positive from W=2 on"),
+        (["784->W->10", "--max-params", "1M", "--range", "W=9..4"], "the range of W is empty"),
+        (["784->W->10", "--max-params", "1M", "--range", "W=1-4"], "expected NAME=LOW..HIGH"),
+        (["784->W->10", "--max-params", "1M", "--range", "X=1..4"], "a free size of the template (W)"),
+        (["784->W->10", "--max-params", "1M", "--range", "W=0..4"], "a whole number from 1"),
+        (["784->W->10", "--max-params", "1M", "--multiple-of", "W=x"], "expected N or NAME=N"),
+        (["784->W->10", "--max-params", "1M", "--multiple-of", "V=8"], "a free size of the template (W)"),
+        (["784->W->10", "--max-params", "1M", "--maximize", "macs"], "a free size of the template (W)"),
+        (
+            ["784->W->10", "--max-params", "1M", "--frontier", "W"],
+            "a frontier is drawn for a template of two",
+        ),
+        (["784->W->V->10", "--max-params", "1M", "--frontier", "V", "--maximize", "W"], "--maximize chooses"),
+        (["784->W->10", "--max-params", "lots"], "--max-params"),
+    ],
+)
+def test_fit_refuses_with_what_went_wrong(args: list[str], message: str) -> None:
+    result = _fit_cli(*args)
+    assert result.exit_code == 2, result.stdout
+    assert result.stdout == ""
+    assert message in " ".join(result.stderr.replace("│", " ").split()), result.stderr

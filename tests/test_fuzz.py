@@ -228,6 +228,7 @@ SCHEMAS = {
 VALIDATORS = {name: jsonschema.Draft202012Validator(schema) for name, schema in SCHEMAS.items()}
 SCHEMA_OF = {"summary": "summary", "costs": "summary", "variables": "variables", "diff": "diff"}
 SCHEMA_OF |= {"check": "check", "forward": "forward", "init": "init", "completions": "completions"}
+SCHEMA_OF |= {"compare": "compare", "fit": "fit"}  # fit --frontier: frontier (below)
 
 
 def _no_constant(name: str) -> Any:
@@ -1231,6 +1232,8 @@ def verify(
             except ValueError as error:
                 raise AssertionError(f"not JSON ({error})\n{shown}") from None
             name = SCHEMA_OF[command]  # type: ignore[index]
+            if command == "fit" and "frontier_name" in read.values:
+                name = "frontier"
             assert document.get("schema") == f"mlpcalc/{name}/v1", shown
             validator = VALIDATORS.get(name)  # (a schema not written yet: its id alone is checked)
             errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path)) if validator else []
@@ -1474,7 +1477,9 @@ def valid_cases(draw: Any) -> tuple[Case, Built]:
     else:
         spec, workspace.stdin = "-", built.text.encode()
     workspace.specs.append(built.text)
-    command = draw(st.sampled_from(["summary", "variables", "costs", "diff", "check", "forward", "init"]))
+    command = draw(
+        st.sampled_from(["summary", "variables", "costs", "diff", "check", "compare", "forward", "init"])
+    )
     if built.text.lstrip().startswith("-"):  # cannot happen, a spec starts with its input size
         raise AssertionError(built.text)
     args = {
@@ -1491,6 +1496,7 @@ def valid_cases(draw: Any) -> tuple[Case, Built]:
             "x".join(map(str, built.output_shape)),
             "--json",
         ],
+        "compare": ["compare", built.text, built.text, "--max-params", "1e30", "--json"],  # @FILE: a list
         "forward": ["forward", spec, "--json"],
         "init": ["init", spec, "-o", "w.npz", "--json"],
     }[command]

@@ -25,6 +25,7 @@ MODULES = {
     "spec": "describe",
     "check": "check",
     "compare": "compare",
+    "fit": "fit",
     "forward": "run",
     "init": "run",
     "export": "export",

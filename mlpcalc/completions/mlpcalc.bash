@@ -122,7 +122,7 @@ _mlpcalc() {
         case ${args[i]} in -*) ;; *) command=${args[i]} at=$i; break ;; esac
     done
     if [[ -z $command ]]; then
-        _mlpcalc_reply "$word" summary variables costs diff spec check compare forward init export diagram completions --version --debug --help -h
+        _mlpcalc_reply "$word" summary variables costs diff spec check compare fit forward init export diagram completions --version --debug --help -h
         return 0
     fi
     case $command in
@@ -133,6 +133,7 @@ _mlpcalc() {
         spec) options="--json --help -h" takes="" takes2="" positional=(target) variadic=0 ;;
         check) options="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention --mixed-precision --json --quiet -q --help -h" takes="--config --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --batch --optimizer --dtype --flops-convention" takes2="" positional=(target) variadic=1 ;;
         compare) options="--sweep --sort --reverse --format --json --batch --dtype --optimizer --mixed-precision --flops-convention --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --help -h" takes="--sweep --sort --format --batch --dtype --optimizer --flops-convention --params --max-params --max-trainable-params --output-shape --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes" takes2="" positional=(spec) variadic=1 ;;
+        fit) options="--max-params --max-trainable-params --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --range --multiple-of --maximize --frontier --batch --dtype --optimizer --mixed-precision --flops-convention --json --help -h" takes="--max-params --max-trainable-params --max-weights-bytes --max-macs --max-flops --max-training-bytes --max-inference-bytes --range --multiple-of --maximize --frontier --batch --dtype --optimizer --flops-convention" takes2="" positional=(spec) variadic=0 ;;
         forward) options="--weights --init --seed --batch --input --dtype --output -o --chunk --stats --style --json --quiet -q --name --force --help -h" takes="--weights --init --seed --batch --input --dtype --output -o --chunk --style --name" takes2="" positional=(spec) variadic=0 ;;
         init) options="--output -o --seed --init --json --quiet -q --force --help -h" takes="--output -o --seed --init" takes2="" positional=(spec) variadic=0 ;;
         export) options="--to --output -o --weights --seed --init --opset --name --json --quiet -q --force --help -h" takes="--to --output -o --weights --seed --init --opset --name" takes2="" positional=(spec) variadic=0 ;;
@@ -167,6 +168,9 @@ _mlpcalc() {
             diff:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;
             export:--init) _mlpcalc_reply "$word" glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros ;;
             export:--to) _mlpcalc_reply "$word" keras pytorch onnx npz keras-archive ;;
+            fit:--dtype) _mlpcalc_reply "$word" float32 bfloat16 float16 int8 float64 ;;
+            fit:--flops-convention) _mlpcalc_reply "$word" mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler ;;
+            fit:--optimizer) _mlpcalc_reply "$word" sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl ;;
             forward:--dtype) _mlpcalc_reply "$word" float32 float64 float16 ;;
             forward:--init) _mlpcalc_reply "$word" glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros ;;
             forward:--style) _mlpcalc_reply "$word" keras classic ;;

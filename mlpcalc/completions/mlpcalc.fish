@@ -53,6 +53,7 @@ complete -c mlpcalc -n __fish_use_subcommand -a diff -d 'Compare two models laye
 complete -c mlpcalc -n __fish_use_subcommand -a spec -d 'Print the spec of a model file: the text the other commands take for the same model.'
 complete -c mlpcalc -n __fish_use_subcommand -a check -d 'Check models against budgets: exit 0 if all hold, 1 if any fails.'
 complete -c mlpcalc -n __fish_use_subcommand -a compare -d 'Compare many designs in one table: params, weights, MACs, FLOPs, memory.'
+complete -c mlpcalc -n __fish_use_subcommand -a fit -d 'Find the largest design of TEMPLATE within every limit given.'
 complete -c mlpcalc -n __fish_use_subcommand -a forward -d 'Run SPEC forward with NumPy, as Keras'\''s model(x, training=False) does.'
 complete -c mlpcalc -n __fish_use_subcommand -a init -d 'Write initial weights for SPEC to a .npz file, one array per variable.'
 complete -c mlpcalc -n __fish_use_subcommand -a export -d 'Write SPEC as Keras or PyTorch code, an ONNX model, weights or a .keras file.'
@@ -159,6 +160,26 @@ complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l max-inference-by
 complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -l help
 complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -s h
 complete -c mlpcalc -n '__fish_seen_subcommand_from compare' -a '(__mlpcalc_spec)'
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l max-params -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l max-trainable-params -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l max-weights-bytes -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l max-macs -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l max-flops -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l max-training-bytes -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l max-inference-bytes -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l range -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l multiple-of -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l maximize -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l frontier -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l batch -x
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l dtype -xa 'float32 bfloat16 float16 int8 float64'
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l optimizer -xa 'sgd momentum adam adamw rmsprop adagrad nadam adamax lion adadelta ftrl'
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l mixed-precision
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l flops-convention -xa 'mlpcalc torchinfo fvcore thop ptflops calflops tf-profiler'
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l json
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -l help
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -s h
+complete -c mlpcalc -n '__fish_seen_subcommand_from fit' -a '(__mlpcalc_spec)'
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l weights -rF
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l init -xa 'glorot_uniform glorot_normal he_uniform he_normal lecun_uniform lecun_normal orthogonal zeros'
 complete -c mlpcalc -n '__fish_seen_subcommand_from forward' -l seed -x

@@ -11,6 +11,7 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'spec' = @('--json', '--help', '-h')
         'check' = @('--config', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--batch', '--optimizer', '--dtype', '--flops-convention', '--mixed-precision', '--json', '--quiet', '-q', '--help', '-h')
         'compare' = @('--sweep', '--sort', '--reverse', '--format', '--json', '--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--params', '--max-params', '--max-trainable-params', '--output-shape', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--help', '-h')
+        'fit' = @('--max-params', '--max-trainable-params', '--max-weights-bytes', '--max-macs', '--max-flops', '--max-training-bytes', '--max-inference-bytes', '--range', '--multiple-of', '--maximize', '--frontier', '--batch', '--dtype', '--optimizer', '--mixed-precision', '--flops-convention', '--json', '--help', '-h')
         'forward' = @('--weights', '--init', '--seed', '--batch', '--input', '--dtype', '--output', '-o', '--chunk', '--stats', '--style', '--json', '--quiet', '-q', '--name', '--force', '--help', '-h')
         'init' = @('--output', '-o', '--seed', '--init', '--json', '--quiet', '-q', '--force', '--help', '-h')
         'export' = @('--to', '--output', '-o', '--weights', '--seed', '--init', '--opset', '--name', '--json', '--quiet', '-q', '--force', '--help', '-h')
@@ -40,6 +41,9 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'diff:--optimizer' = @('sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'lion', 'adadelta', 'ftrl')
         'export:--init' = @('glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal', 'orthogonal', 'zeros')
         'export:--to' = @('keras', 'pytorch', 'onnx', 'npz', 'keras-archive')
+        'fit:--dtype' = @('float32', 'bfloat16', 'float16', 'int8', 'float64')
+        'fit:--flops-convention' = @('mlpcalc', 'torchinfo', 'fvcore', 'thop', 'ptflops', 'calflops', 'tf-profiler')
+        'fit:--optimizer' = @('sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'lion', 'adadelta', 'ftrl')
         'forward:--dtype' = @('float32', 'float64', 'float16')
         'forward:--init' = @('glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal', 'orthogonal', 'zeros')
         'forward:--style' = @('keras', 'classic')
@@ -52,7 +56,7 @@ Register-ArgumentCompleter -Native -CommandName mlpcalc -ScriptBlock {
         'variables:--style' = @('keras', 'classic')
     }
     $files = @('--config', '--html', '--input', '--output', '--svg', '--weights', '-o')
-    $values = @('--batch', '--chunk', '--device-peak', '--epochs', '--layer-range', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-neurons', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--name', '--opset', '--output-shape', '--params', '--samples', '--seed', '--sweep', '--throughput', '--title', '--utilization', '--width')
+    $values = @('--batch', '--chunk', '--device-peak', '--epochs', '--frontier', '--layer-range', '--max-flops', '--max-inference-bytes', '--max-macs', '--max-neurons', '--max-params', '--max-trainable-params', '--max-training-bytes', '--max-weights-bytes', '--maximize', '--multiple-of', '--name', '--opset', '--output-shape', '--params', '--range', '--samples', '--seed', '--sweep', '--throughput', '--title', '--utilization', '--width')
     $globals = @('--version', '--debug', '--help', '-h')
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
     if ($wordToComplete -ne '') { $words = $words[0..($words.Count - 2)] }

@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from mlpcalc.budgets import SIZE_KEYS, Budget, Outcome, measure
+from mlpcalc.budgets import LIMITS, SIZE_KEYS, Budget, Outcome, measure
 from mlpcalc.core.errors import MlpcalcError, SpecError
 from mlpcalc.core.model import Model
 from mlpcalc.design.template import Template, names_in
@@ -47,6 +47,7 @@ from mlpcalc.design.template import Template, names_in
 PARAMS = "params"  # maximize the parameter count (the default)
 RANGE = "range"  # what binds when the next grid value is past the range or the spec's limits
 EXACT_LIMITS = ("params", "output_shape")  # check's exact limits: no design that varies can aim at them
+UPPER_LIMITS = tuple(key for key in LIMITS if key not in EXACT_LIMITS)  # what fit fits within
 MAX_STEPS = 10_000  # staircase steps (and enumerated values) before a search is refused
 # Designs measured before a search is refused, a deep one counting as more (a measure takes
 # about 0.1 ms plus 10 us a layer): the refusal comes within seconds, with what to narrow.
