@@ -18,9 +18,11 @@ from mlpcalc.costs.memory import MemoryReport
 
 if TYPE_CHECKING:  # type names only: importing the engine would import numpy
     from collections.abc import Mapping, Sequence
+    from fractions import Fraction
 
     from mlpcalc.budgets import Budget, Outcome, Results
     from mlpcalc.costs.settings import Settings
+    from mlpcalc.costs.training import TrainingCost
     from mlpcalc.design.fit import Fit, Frontier
     from mlpcalc.design.sweep import Design
     from mlpcalc.diff import Diff
@@ -87,10 +89,13 @@ def memory_dict(memory: MemoryReport) -> dict[str, object]:
     }
 
 
-def summary_document(figures: Figures, with_optimizer: bool = False) -> dict[str, object]:
+def summary_document(
+    figures: Figures, with_optimizer: bool = False, training: dict[str, object] | None = None
+) -> dict[str, object]:
     """The `mlpcalc/summary/v1` document. Costs are per sample, and per batch when the model
     has a fixed batch; the optimizer's line shows when one is named (or `with_optimizer`);
-    the model's notes (Model.notes) when it has any."""
+    `training` (training_dict) when costs --train asks; the model's notes (Model.notes) when
+    it has any."""
     model, settings = figures.model, figures.settings
     convention = settings.flops_convention
     document: dict[str, object] = {
@@ -122,8 +127,46 @@ def summary_document(figures: Figures, with_optimizer: bool = False) -> dict[str
         document["optimizer"] = settings.training_optimizer.name
         document["optimizer_params"] = figures.optimizer_params
     document["memory"] = memory_dict(figures.memory)
+    if training is not None:
+        document["training"] = training
     if model.notes:  # what the table prints on stderr: in the document, for programs
         document["notes"] = list(model.notes)
+    return document
+
+
+PHASES = ("forward", "backward_inputs", "backward_weights", "optimizer")
+MATMUL_PHASES = ("forward_matmul", "backward_inputs_matmul", "backward_weights_matmul")
+
+
+def training_dict(cost: TrainingCost, rate: Fraction | None, samples_given: bool) -> dict[str, object]:
+    """A training run's FLOPs (costs/training.py): a step by phase and by layer; with
+    `samples_given`, an epoch and the run; with `rate` (FLOP/s), the seconds of each."""
+    step = cost.step
+    document: dict[str, object] = {
+        "batch": step.batch,
+        "optimizer": step.optimizer_name,
+        "step": {
+            **{phase: getattr(step, phase) for phase in (*PHASES, *MATMUL_PHASES)},
+            "total": step.total,
+            "matmul": step.matmul,
+            "layers": [
+                {"name": layer.name, **{phase: getattr(layer, phase) for phase in (*PHASES, *MATMUL_PHASES)}}
+                for layer in step.layers
+            ],
+        },
+        "samples": cost.samples if samples_given else None,
+        "epochs": cost.epochs if samples_given else None,
+        "steps_per_epoch": cost.steps_per_epoch if samples_given else None,
+        "last_batch": (cost.samples % cost.batch or None) if samples_given else None,
+        "epoch_flops": cost.per_epoch if samples_given else None,
+        "total_flops": cost.total if samples_given else None,
+        "flops_per_second": None if rate is None else float(rate),
+    }
+    spans = {"step": step.total, "epoch": cost.per_epoch, "total": cost.total}
+    for span, flops in spans.items():
+        document[f"{span}_seconds"] = None
+        if rate is not None and (span == "step" or samples_given):
+            document[f"{span}_seconds"] = float(flops / rate)  # Fraction: exact until here
     return document
 
 

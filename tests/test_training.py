@@ -427,3 +427,31 @@ def test_durations_read_as_people_read_them(seconds: Fraction, text: str) -> Non
     from mlpcalc.render.costs import duration_text
 
     assert duration_text(seconds) == text
+
+
+def test_costs_train_json_carries_the_run_and_follows_the_schema() -> None:
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    args = ["10x6->8:gelu->bn->4", "--train", "--batch", "3", "--samples", "10", "--epochs", "2"]
+    result = _costs(*args, "--throughput", "2GFLOPS", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    schema = json.loads(files("mlpcalc").joinpath("schemas/summary.v1.json").read_text())
+    assert not list(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    cost = training_cost(parse("10x6->8:gelu->bn->4"), Settings(batch=3), 10, 2)
+    training = document["training"]
+    assert training["step"]["total"] == cost.step.total
+    assert [layer["backward_weights"] for layer in training["step"]["layers"]] == [
+        layer.backward_weights for layer in cost.step.layers
+    ]
+    assert (training["steps_per_epoch"], training["last_batch"]) == (4, 1)
+    assert training["total_flops"] == cost.total
+    assert training["total_seconds"] == cost.total / 2e9
+    plain = json.loads(_costs("10x6->8:gelu->bn->4", "--batch", "3", "--json").stdout)
+    assert "training" not in plain
+    assert {key: value for key, value in document.items() if key != "training"} == plain
+    step_only = json.loads(_costs("3->2", "--train", "--json").stdout)["training"]
+    assert step_only["samples"] is None and step_only["step_seconds"] is None and step_only["batch"] == 1

@@ -562,9 +562,11 @@ def costs(
     figures = Figures(model_from(spec, name=name, batch=batch), given)
     cost, flops_per_second = _training(figures, train, samples, epochs, rate, device_peak, utilization)
     if json_flag:
-        from mlpcalc.documents import summary_document, to_json
+        from mlpcalc.documents import summary_document, to_json, training_dict
 
-        emit(to_json(summary_document(figures, with_optimizer=True), ascii_only=ascii_only()))
+        training = None if cost is None else training_dict(cost, flops_per_second, samples is not None)
+        document = summary_document(figures, with_optimizer=True, training=training)
+        emit(to_json(document, ascii_only=ascii_only()))
         return
     from mlpcalc.render.costs import costs_text, training_text
 
