@@ -18,7 +18,7 @@ from mlpcalc.core.errors import FileError, ResourceError, WeightsError
 from mlpcalc.core.model import Model
 from mlpcalc.core.spec import Spec
 from mlpcalc.engine.arrays import release
-from mlpcalc.engine.forward import Stats, WeightsSource, check_memory, forward, plan
+from mlpcalc.engine.forward import NormalRows, Stats, WeightsSource, check_memory, forward, plan
 from mlpcalc.engine.names import INITIALIZERS
 from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
 
@@ -342,3 +342,20 @@ def test_a_file_read_in_place_gives_what_a_copy_gives(
     drawn = forward(the_plan, weights, lambda start, stop: x[start:stop].copy())
     np.testing.assert_array_equal(read, drawn)
     np.testing.assert_array_equal(mapped, x)  # the input is never written
+
+
+@pytest.mark.parametrize("spec", ["6x5->4:relu->3", "6x5->relu->4", "6x5->flatten->bn->2"])
+@pytest.mark.parametrize("chunk", [1, 3, None])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_drawn_input_is_drawn_into_the_buffer_as_it_would_be_drawn_alone(
+    spec: str, chunk: int | None, dtype: type[np.floating]
+) -> None:
+    # In float32 the seeded rows are drawn where the first layer reads them (NormalRows.fill):
+    # the same numbers as drawn whole, whatever the chunking, and as in float64 (drawn, then cast).
+    model = parse(spec)
+    weights = init_weights(model, generators(0)[0], "glorot_uniform")
+    rows = 7
+    x = np.random.default_rng(5).standard_normal((rows, 6, 5), dtype=np.float32)
+    the_plan = plan(model, rows, dtype, chunk)
+    drawn = forward(the_plan, weights, NormalRows(np.random.default_rng(5), (6, 5)))
+    np.testing.assert_array_equal(drawn, forward(the_plan, weights, x))

@@ -194,15 +194,19 @@ class Plan:
         source: WeightsSource,
         output_in_memory: bool = True,
         input_itemsize: int = 4,
+        input_drawn: bool = False,
     ) -> dict[str, int]:
         """The memory the run will add at its peak, by part: the largest of producing the
         weights, casting them to the compute dtype, and the pass itself (buffers, the output,
-        a chunk of input, temporaries, BLAS's workspace)."""
+        a chunk of input, temporaries, BLAS's workspace). A drawn input (`input_drawn`) is
+        drawn into a buffer when it computes in float32 (NormalRows.fill)."""
         cast = 0 if source.same_dtype else max(source.total, self.weights_bytes) - self.weights_bytes
         cast += 0 if source.same_dtype else source.largest
         output_rows = self.rows if output_in_memory else self.chunk
         # A chunk's input is freed once copied in, before the layers' temporaries are made.
         chunk_input = self.chunk * math.prod(self.model.spec.input_shape) * input_itemsize
+        if input_drawn and self.compute_dtype == np.float32:
+            chunk_input = 0
         the_pass = {
             "weights": self.weights_bytes,
             "buffers": self.touched_buffer_bytes() + self.blas_bytes(),
@@ -406,6 +410,23 @@ def _reads_in_place(inputs: object, steps: list[_Step], dtype: np.dtype[np.float
     )
 
 
+@dataclass(frozen=True)
+class NormalRows:
+    """Seeded standard-normal input, drawn chunk by chunk, in order (so any chunking gives
+    the same numbers), in float32."""
+
+    rng: np.random.Generator
+    features: tuple[int, ...]
+
+    def __call__(self, start: int, stop: int) -> NDArray[np.float32]:
+        return self.rng.standard_normal((stop - start, *self.features), dtype=np.float32)
+
+    def fill(self, out: NDArray[np.float32]) -> None:
+        """The next len(out) rows, drawn where `out` is: the same numbers as __call__, without
+        an array of their own beside the activation buffers."""
+        self.rng.standard_normal(dtype=np.float32, out=out)
+
+
 def forward(
     the_plan: Plan,
     weights: Weights,
@@ -439,14 +460,17 @@ def forward(
         for start, stop in chunks(the_plan.rows, the_plan.chunk):
             if not callable(inputs):  # a file's next chunk: the system reads it while this one computes
                 arrays.will_need(inputs, stop, stop + the_plan.chunk)
-            block = inputs(start, stop) if callable(inputs) else inputs[start:stop]
             vectors = (stop - start) * the_plan.positions
-            if in_place:
-                x = np.reshape(block, (vectors, first))
+            if isinstance(inputs, NormalRows) and dtype == np.float32:  # drawn into the buffer
+                x = current[: vectors * first].reshape(vectors, first)
+                inputs.fill(x.reshape((stop - start, *model.spec.input_shape)))
+            elif in_place and not callable(inputs):
+                x = np.reshape(inputs[start:stop], (vectors, first))
             else:
+                block = inputs(start, stop) if callable(inputs) else inputs[start:stop]
                 x = current[: vectors * first].reshape(vectors, first)
                 np.copyto(x, np.reshape(block, (vectors, first)), casting="unsafe")
-            del block  # a drawn chunk is freed now, not when the next one is drawn beside it
+                del block  # a drawn chunk is freed now, not when the next one is drawn beside it
             for index, step in enumerate(steps):
                 output = RUNS[type(step.layer)](step, x, spare)
                 if np.may_share_memory(output, spare):  # a Dense wrote into the spare buffer: swap

@@ -17,6 +17,7 @@ from mlpcalc.core.outputs import written_atomically
 from mlpcalc.engine import arrays
 from mlpcalc.engine.arrays import npz_headers
 from mlpcalc.engine.forward import (
+    NormalRows,
     Plan,
     Stats,
     WeightsSource,
@@ -58,18 +59,6 @@ class Run:
 
 def _rows(count: int) -> str:
     return f"{count:,} row" + ("s" if count != 1 else "")
-
-
-@dataclass(frozen=True)
-class NormalRows:
-    """Seeded standard-normal input, drawn chunk by chunk, in order (so any chunking gives
-    the same numbers)."""
-
-    rng: np.random.Generator
-    features: tuple[int, ...]
-
-    def __call__(self, start: int, stop: int) -> NDArray[np.float32]:
-        return self.rng.standard_normal((stop - start, *self.features), dtype=np.float32)
 
 
 @dataclass
@@ -120,6 +109,7 @@ def run_forward(
         weights_source(model, weights_path, init, the_plan.compute_dtype, given),
         output_in_memory=output_path is None,
         input_itemsize=inputs.dtype.itemsize if inputs is not None else np.dtype(np.float32).itemsize,
+        input_drawn=inputs is None,
     )
     estimated_peak = resident_bytes() + sum(needed.values())
     check_memory(needed, f"a forward pass of {_rows(rows)}")
