@@ -17,7 +17,9 @@ same run, interleaved, and medians are compared (the spread is the lowest to the
 - streaming: a 3 GB memory-mapped `--input` through `--output`, against the slower of the GEMM
   time and the time to read the input and write the output: 1.1x;
 - size: summary of 100000->100000*1000->10 and of 10,000 layers, diff and check of 10,000-layer
-  models: under 0.5 s and 60 MiB each.
+  models: under 0.5 s and 60 MiB each;
+- design: fit of one width over a range of 10^9 values (0.5 s), of two free sizes (1 s), and
+  compare of 1,000 designs (1 s), whole processes.
 """
 
 from __future__ import annotations
@@ -291,6 +293,33 @@ def size(runs: int, layers: int) -> list[Result]:
     return results
 
 
+def design(runs: int, smoke: bool) -> list[Result]:
+    """The design tools, whole processes: fit over a range of 10^9 widths, fit of two free sizes
+    (a staircase), compare of 1,000 designs; each well under a second."""
+    widths, designs = ("1000", "10") if smoke else ("1000000000", "1000")
+    cases = {
+        "fit of one width in 1..10^9": (
+            mlpcalc("fit", "784->W*3->10 relu", "--max-params", "1T", "--range", f"W=1..{widths}", "--json"),
+            0.5,
+        ),
+        "fit of two free sizes (most parameters)": (
+            mlpcalc("fit", "784->W->V->10 relu", "--max-params", "10M", "--json"),
+            1.0,
+        ),
+        f"compare of {int(designs):,} designs": (
+            mlpcalc("compare", "--sweep", f"784->{{1..{designs}}}->10 relu", "--max-params", "100K"),
+            1.0,
+        ),
+    }
+    times = interleaved({name: command for name, (command, _) in cases.items()}, runs)
+    results = []
+    for name, (_, limit) in cases.items():
+        median = statistics.median(times[name])
+        bar = f"at most 1.00 ({limit} s)"
+        results.append(Result(name, "s", times[name], median / limit, bar, median < limit))
+    return results
+
+
 def machine() -> list[tuple[str, str]]:
     import numpy as np
     from threadpoolctl import threadpool_info
@@ -351,6 +380,7 @@ def main() -> None:
         lambda: forward_process(256 if args.smoke else FORWARD_BATCH, heavy_runs),
         lambda: streaming(0.01 if args.smoke else args.stream_gb, 1 if args.smoke else 3),
         lambda: size(heavy_runs, 100 if args.smoke else 10_000),
+        lambda: design(heavy_runs, args.smoke),
     ]
     results: list[Result] = []
     for step in steps:
