@@ -377,3 +377,22 @@ def test_a_repeated_layer_text_is_still_counted() -> None:
     with pytest.raises(SpecError, match="more than 10,000") as caught:
         parse_spec("8->" + "->".join(["4*3"] * 3334))
     assert caught.value.start == len("8->" + "->".join(["4*3"] * 3333) + "->4*")
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "start"),
+    [
+        ("784->512:rellu;->10", "unknown activation 'rellu'", 9),
+        ("784->512->10 rellu!", "unknown activation 'rellu'", 13),
+        ("784->512*20000;", "the repeat count is too large: at most 10,000", 9),
+        ("4->dropout(2\x00", "the dropout rate must be in [0, 1), received 2", 11),
+        ("\x0b", "the spec is empty", 0),
+        ("\u2028", "the spec is empty", 0),
+    ],
+)
+def test_the_first_error_a_reader_meets_is_the_one_reported(text: str, message: str, start: int) -> None:
+    # Tokens are cut as the parser reads them: an unreadable character after a bad token does not
+    # hide the bad token's error (nor its hint).
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    assert (caught.value.message, caught.value.start) == (message, start)

@@ -226,17 +226,25 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.tokens = Tokens(source)
-        self.token = self.first = self.tokens.next()  # the token read next
-        self.previous = self.token  # the token read last
+        # The token read next, cut only when it is read: the error a spec gets is the first one
+        # a reader meets, not that of an unreadable character further on.
+        self._next: Token | None = None
+        self.previous = Token(Kind.END, "", 0, False)  # the token read last
         self.layer_count = 0  # layers so far, repeats counted
         self.default_start = len(source)
 
     # -- helpers
+    @property
+    def token(self) -> Token:
+        if self._next is None:
+            self._next = self.tokens.next()
+        return self._next
+
     def at(self, kind: Kind) -> bool:
         return self.token.kind is kind
 
     def advance(self) -> Token:
-        self.previous, self.token = self.token, self.tokens.next()
+        self.previous, self._next = self.token, None
         return self.previous
 
     def error(self, message: str, token: Token, **extra: str | None) -> SpecError:
@@ -280,6 +288,7 @@ class _Parser:
     def parse(self) -> Spec:
         if not self.source.strip():
             raise SpecError("the spec is empty", self.source, 0, expected=f"a spec such as '{EXAMPLE}'")
+        first = self.token
         input_shape = [self.size("the input size")]
         while self.at(Kind.DIMSEP):
             if len(input_shape) == MAX_RANK:
@@ -290,7 +299,7 @@ class _Parser:
             raise SpecError(
                 f"the input has {values:.3g} values per sample: at most {MAX_VALUES:.0e}",
                 self.source,
-                self.first.start,
+                first.start,
                 self.token.start,
             )
         if self.at(Kind.END):
@@ -342,8 +351,7 @@ class _Parser:
         text = self.source[start:end] if end > start else None
         draft = parsed.get(text) if text else None
         if draft is not None and self.layer_count + _repeat(draft) <= MAX_LAYERS:  # else: the error
-            self.tokens.pos, self.tokens.last = end, None
-            self.token = self.tokens.next()  # the arrow after it
+            self.tokens.pos, self.tokens.last, self._next = end, None, None  # the arrow after it is next
             return draft
         draft = self.layer()
         if text and self.token.start == end:  # it was all of the text
