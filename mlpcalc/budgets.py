@@ -29,8 +29,9 @@ from pathlib import Path
 
 from mlpcalc.core.errors import MlpcalcError, SettingsError, SpecError
 from mlpcalc.core.model import Model, parse
+from mlpcalc.core.quantities import NUMBER, SI_PREFIXES, exact, received
 from mlpcalc.core.spec import MAX_SIZE
-from mlpcalc.core.text import V1_COMMAND, TooLong, read_text, shown
+from mlpcalc.core.text import TooLong, read_text, shown
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import CHOICES, Settings
 
@@ -41,8 +42,8 @@ CONFIG_BYTES = 16 * 2**20  # a budget file past this is a mistake (/dev/zero), n
 SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
 SIZE_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 # Counts: K thousand, M million, G or B billion, T trillion.
-COUNT_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
-QUANTITY = re.compile(r"\s*([0-9](?:_?[0-9])*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,3})?)\s*([A-Za-z]{0,3})\s*")
+COUNT_UNITS = {unit: SI_PREFIXES[unit] for unit in ("", "K", "M", "G", "T")} | {"B": 10**9}
+QUANTITY = re.compile(rf"\s*({NUMBER})\s*([A-Za-z]{{0,3}})\s*")
 LARGEST = 10**36  # past any model's figure (and past it, JSON could not print the number)
 LIMITS: tuple[str, ...] = ("params", "max_params", "max_trainable_params", "output_shape")
 LIMITS += ("max_weights_bytes", "max_macs", "max_flops", "max_training_bytes", "max_inference_bytes")
@@ -191,7 +192,7 @@ def load_budgets(path: Path, required: bool = True) -> list[Budget]:
     where = f"{shown(path)}:{positions.get(prefix, 1)}"
     if not isinstance(section, dict):
         raise BudgetError(
-            f"{where}: {'.'.join(prefix)}: expected tables of budgets, received {_shorten(section)}"
+            f"{where}: {'.'.join(prefix)}: expected tables of budgets, received {received(section)}"
         )
     if not section:
         raise BudgetError(f"{shown(path)}: no [{'.'.join(prefix)}.NAME] table: nothing to check")
@@ -202,7 +203,7 @@ def load_budgets(path: Path, required: bool = True) -> list[Budget]:
             place = f"{shown(path)}:{positions.get(table_path, 1)}"
             name_shown = shown(".".join(table_path))
             raise BudgetError(
-                f"{place}: {name_shown}: expected a table of budgets, received {_shorten(table)}"
+                f"{place}: {name_shown}: expected a table of budgets, received {received(table)}"
             )
         lines = {key: positions.get((*table_path, key), positions.get(table_path, 1)) for key in table}
         budgets.append(
@@ -287,7 +288,7 @@ def make_budget(
             raise fail(key, f"unknown key{hint} (expected one of {', '.join((*SETTINGS, *LIMITS))})")
     spec = values.get("spec")
     if not isinstance(spec, str):
-        raise fail("spec", f"expected the model's spec as a string, received {_shorten(spec)}")
+        raise fail("spec", f"expected the model's spec as a string, received {received(spec)}")
     limits: dict[str, int | tuple[int, ...]] = {}
     for key in LIMITS:
         if key not in values:
@@ -310,7 +311,7 @@ def make_budget(
     if "mixed_precision" in values:
         if not isinstance(values["mixed_precision"], bool):
             raise fail(
-                "mixed_precision", f"expected true or false, received {_shorten(values['mixed_precision'])}"
+                "mixed_precision", f"expected true or false, received {received(values['mixed_precision'])}"
             )
         settings["mixed_precision"] = values["mixed_precision"]
     try:
@@ -324,10 +325,10 @@ def _number(value: object, units: dict[str, int], fail: Fail, what: str, example
     """A number as TOML or the command line gives it: an int, an integral float, or text such
     as "1.5M", "2 MiB" or "1e6" with one of `units` (case aside), exact (Decimal)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise fail(f"expected {what}, received {_shorten(value)} (write {example})")
+        raise fail(f"expected {what}, received {received(value)} (write {example})")
     if isinstance(value, float):
         if not (math.isfinite(value) and value.is_integer()):
-            raise fail(f"expected {what}, received {_shorten(value)} (write {example})")
+            raise fail(f"expected {what}, received {received(value)} (write {example})")
         if abs(value) > 2**53:
             raise fail(f"{value!r} is past what a float holds exactly: write it as an integer")
         return Decimal(int(value))
@@ -337,10 +338,10 @@ def _number(value: object, units: dict[str, int], fail: Fail, what: str, example
         match = QUANTITY.fullmatch(value)
         unit = match.group(2).upper() if match else ""
         if match is None or unit not in units:
-            raise fail(f"expected {what}, received {_shorten(value)} (write {example})")
-        number = Decimal(match.group(1).replace("_", "")) * units[unit]
+            raise fail(f"expected {what}, received {received(value)} (write {example})")
+        number = exact(match.group(1)) * units[unit]
     if number > LARGEST:
-        raise fail(f"expected at most {LARGEST:.0e}, received {_shorten(value)}")
+        raise fail(f"expected at most {LARGEST:.0e}, received {received(value)}")
     return number
 
 
@@ -348,13 +349,13 @@ def _count(value: object, fail: Fail, positive: bool = False, largest: int | Non
     """A whole number: 1000000, 1e6, "1M" and "1_000_000" are all fine, 1.5 and "many" are not."""
     number = _number(value, COUNT_UNITS, fail, "a whole number", "1000000, 1e6 or 1M")
     if number != number.to_integral_value():
-        raise fail(f"expected a whole number, received {_shorten(value)} ({number:,} is not)")
+        raise fail(f"expected a whole number, received {received(value)} ({number:,} is not)")
     if number < (1 if positive else 0):
         raise fail(
-            f"expected a {'positive' if positive else 'non-negative'} number, received {_shorten(value)}"
+            f"expected a {'positive' if positive else 'non-negative'} number, received {received(value)}"
         )
     if largest is not None and number > largest:
-        raise fail(f"expected at most {largest:,}, received {_shorten(value)}")
+        raise fail(f"expected at most {largest:,}, received {received(value)}")
     return int(number)
 
 
@@ -364,14 +365,8 @@ def _size(value: object, fail: Fail) -> int:
     units = ", ".join(unit for unit in SIZE_UNITS if unit).replace("I", "i")
     number = _number(value, SIZE_UNITS, fail, f"a size ({units})", '"2 MiB" or "1.5 GB"')
     if number < 0:
-        raise fail(f"expected a size, received {_shorten(value)}")
+        raise fail(f"expected a size, received {received(value)}")
     return int(number)  # down to a whole byte
-
-
-def _shorten(value: object) -> str:
-    """A received value in a message: its repr, at most 40 characters, no workflow command in it."""
-    text = repr(value).replace(V1_COMMAND, "\\x23#[")
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _shape(value: object, fail: Fail) -> tuple[int, ...]:
@@ -379,7 +374,7 @@ def _shape(value: object, fail: Fail) -> tuple[int, ...]:
         value = [value]
     if not isinstance(value, list) or not value or not all(_dimension(d) for d in value):
         raise fail(
-            f"expected the output shape without the batch, as [10] or [20, 8], received {_shorten(value)}"
+            f"expected the output shape without the batch, as [10] or [20, 8], received {received(value)}"
         )
     return tuple(value)
 
@@ -390,7 +385,7 @@ def _dimension(value: object) -> bool:
 
 def _choice(value: object, choices: tuple[str, ...], fail: Fail) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise fail(f"expected one of {', '.join(choices)}, received {_shorten(value)}")
+        raise fail(f"expected one of {', '.join(choices)}, received {received(value)}")
     return str(value)
 
 

@@ -74,11 +74,11 @@ def test_width_out_of_range(width: str) -> None:
 
 
 def test_narrowest_width_is_keras_narrowest() -> None:
-    from mlpcalc.render.keras_table import MIN_WIDTH, column_widths
+    from mlpcalc.render.keras_table import PLAIN, column_widths
 
     # Keras ends its columns at int(0.45 w), int(0.80 w) and w, and raises for a column under 4
     # characters: at w = 16 they are 7, 5 and 4 wide; at 15 the last is 15 - int(0.80 * 15) = 3.
-    assert MIN_WIDTH == 16
+    assert PLAIN.min_width == 16
     assert column_widths(16) == [int(0.45 * 16), int(0.80 * 16) - int(0.45 * 16), 16 - int(0.80 * 16)]
     assert column_widths(16) == [7, 5, 4]
     assert all(column_widths(width) is None for width in range(1, 16))

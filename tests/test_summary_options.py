@@ -20,7 +20,7 @@ from mlpcalc.core.model import Model
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 from mlpcalc.render.keras import keras_summary
-from mlpcalc.render.keras_table import MAX_WIDTH, MIN_WIDTH, PLAIN, TRAINABLE, column_widths
+from mlpcalc.render.keras_table import MAX_WIDTH, PLAIN, TRAINABLE, column_widths, layout
 from mlpcalc.render.text import markdown_summary
 
 OPTIONS = [json.loads(path.read_text()) for path in sorted((GOLDEN / "options").glob("*.json"))]
@@ -226,7 +226,7 @@ def test_layer_range_may_come_before_the_spec_and_with_other_options() -> None:
 
 
 def test_trainable_layout_is_kerass() -> None:
-    assert PLAIN.min_width == MIN_WIDTH
+    assert PLAIN.min_width == 16
     assert TRAINABLE.default_width == 100
     assert TRAINABLE.widths(100) == [40, 32, 18, 10]
     assert TRAINABLE.min_width == 31
@@ -298,3 +298,12 @@ def test_summary_with_the_new_options_imports_no_numpy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"COLUMNS": "80"}
     )
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("show_trainable", [False, True])
+def test_a_width_too_narrow_is_refused_as_keras_refuses_it(show_trainable: bool) -> None:
+    # Drawn without rich or with it, the same refusal (Keras raises ValueError too).
+    model = parse("8->4")
+    narrow = layout(show_trainable).min_width - 1
+    with pytest.raises(ValueError, match=f"a summary needs a width of at least {narrow + 1}"):
+        keras_summary(model, narrow, 100, show_trainable=show_trainable)

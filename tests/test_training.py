@@ -279,13 +279,34 @@ SYNTAX = 'expected FLOP per second, such as 50TFLOPS, "312 TFLOP/s" or 1.5e12, r
         ("1e", SYNTAX + "'1e'"),  # a cut exponent, not an exaFLOP/s
         ("50 TFLOPS/h", SYNTAX + "'50 TFLOPS/h'"),
         ("x" * 60, SYNTAX + "'" + "x" * 38 + "…"),
-        ("0 TFLOPS", "expected a throughput above 0 FLOP/s, received '0 TFLOPS'"),
     ],
 )
 def test_throughput_refused(text: str, message: str) -> None:
     with pytest.raises(SettingsError) as raised:
         parse_throughput(text)
     assert (raised.value.key, str(raised.value)) == ("throughput", message)
+
+
+RANGE = "expected a throughput from 1 to 1e+24 FLOP/s, received "
+
+
+@pytest.mark.parametrize(
+    ("given", "key", "message"),
+    [
+        ({"rate": "0 TFLOPS"}, "throughput", RANGE + "'0 TFLOPS'"),
+        ({"rate": "0.5"}, "throughput", RANGE + "'0.5'"),
+        ({"rate": "1e400"}, "throughput", RANGE + "'1e400'"),
+        ({"rate": "2e24"}, "throughput", RANGE + "'2e24'"),
+        ({"device_peak": "1e400", "utilization": "0.4"}, "utilization", RANGE + "'1e400 x 0.4'"),
+        ({"device_peak": "312T", "utilization": "1e-400"}, "utilization", RANGE + "'312T x 1e-400'"),
+    ],
+)
+def test_throughput_out_of_range(given: dict[str, str], key: str, message: str) -> None:
+    # Every time a throughput gives must be a number a float holds (in the text and the JSON).
+    with pytest.raises(SettingsError) as raised:
+        throughput(**given)
+    assert (raised.value.key, str(raised.value)) == (key, message)
+    assert throughput("1") == 1 and throughput("1e24") == 10**24
 
 
 @pytest.mark.parametrize(
@@ -381,11 +402,11 @@ def test_costs_train_prints_the_step_the_epoch_and_the_run() -> None:
 
 
 def test_costs_train_times_at_a_throughput() -> None:
-    # 268 FLOPs a step (the hand-worked sgd step above) at 400 MFLOP/s: 0.67 µs.
+    # 268 FLOPs a step (the hand-worked sgd step above) at 400 MFLOP/s: 670 ns.
     step = ["3->2->2 relu", "--train", "--batch", "4", "--optimizer", "sgd"]
     result = _costs(*step, "--throughput", "400MFLOPS")
     assert result.exit_code == 0, result.stderr
-    assert "Time at 400 MFLOP/s\n  one step  0.67 µs\n" in result.stdout
+    assert "Time at 400 MFLOP/s\n  one step  670 ns\n" in result.stdout
     same = _costs(*step, "--device-peak", "1GFLOPS", "--utilization", "40%")
     assert same.stdout == result.stdout
 
@@ -400,6 +421,10 @@ def test_costs_train_times_at_a_throughput() -> None:
         (["--train", "--throughput", "1T", "--utilization", "0.5"], "--throughput", "not both"),
         (["--train", "--device-peak", "1T", "--utilization", "2"], "--utilization", "at most 1"),
         (["--train", "--samples", "0"], "--samples", "0 is not in the range"),
+        (["--train", "--epochs", "5"], "--epochs", "an epoch is --samples samples: give them too"),
+        (["--train", "--throughput", "1e400"], "--throughput", "expected a throughput from 1 to 1e+24"),
+        (["--train", "--throughput", "1e400", "--json"], "--throughput", "expected a throughput from 1 to"),
+        (["--train", "--device-peak", "312T", "--utilization", "1e-400"], "--utilization", "from 1 to 1e+24"),
     ],
 )
 def test_costs_train_refuses_what_it_cannot_use(args: list[str], option: str, message: str) -> None:
@@ -413,7 +438,7 @@ def test_costs_train_refuses_what_it_cannot_use(args: list[str], option: str, me
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [
-        (Fraction(67, 10**8), "0.67 µs"),
+        (Fraction(67, 10**8), "670 ns"),
         (Fraction(806, 10**6), "806 µs"),
         (Fraction(201, 10**4), "20.1 ms"),
         (Fraction(123, 10), "12.3 s"),
@@ -421,12 +446,18 @@ def test_costs_train_refuses_what_it_cannot_use(args: list[str], option: str, me
         (Fraction(3 * 3600 + 12 * 60 + 29), "3 h 12 min"),
         (Fraction(2 * 86400 + 3 * 3600), "2 d 3 h"),
         (Fraction(400 * 86400), "400 d 0 h"),
+        (Fraction(9996, 10**4), "1 s"),  # three figures, rounded: the next unit up
+        (Fraction(9996, 10**7), "1 ms"),
+        (Fraction(1, 10**10), "0.1 ns"),
+        (Fraction(2244, 10**12), "2.24 ns"),
+        (Fraction(10**6 * 31_557_600), "1e+06 years"),
     ],
 )
 def test_durations_read_as_people_read_them(seconds: Fraction, text: str) -> None:
     from mlpcalc.render.costs import duration_text
 
     assert duration_text(seconds) == text
+    assert duration_text(seconds, ascii_only=True) == text.replace("µs", "us")
 
 
 def test_costs_train_json_carries_the_run_and_follows_the_schema() -> None:

@@ -559,6 +559,8 @@ def costs(
     training_options |= {"--device-peak": device_peak, "--utilization": utilization}
     if not train and (named := [option for option, value in training_options.items() if value is not None]):
         raise typer.BadParameter("it sets up training: add --train", param_hint=named[0])
+    if epochs is not None and samples is None:
+        raise typer.BadParameter("an epoch is --samples samples: give them too", param_hint="--epochs")
     figures = Figures(model_from(spec, name=name, batch=batch), given)
     cost, flops_per_second = _training(figures, train, samples, epochs, rate, device_peak, utilization)
     if json_flag:
@@ -573,7 +575,7 @@ def costs(
     print_notes(*figures.model.notes)
     text = costs_text(figures)
     if cost is not None:
-        text += training_text(cost, flops_per_second, samples_given=samples is not None)
+        text += training_text(cost, flops_per_second, samples is not None, ascii_only())
     emit(text)
 
 

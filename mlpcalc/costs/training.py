@@ -44,7 +44,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 
 from mlpcalc.core.errors import SettingsError
@@ -58,7 +57,7 @@ from mlpcalc.core.layers import (
     positions,
 )
 from mlpcalc.core.model import BuiltLayer, Model
-from mlpcalc.core.text import V1_COMMAND
+from mlpcalc.core.quantities import NUMBER, SI_PREFIXES, exact, received
 from mlpcalc.costs.optimizers import OPTIMIZERS
 from mlpcalc.costs.settings import Settings
 
@@ -245,14 +244,12 @@ def training_cost(model: Model, settings: Settings, samples: int, epochs: int) -
 # ------------------------------------------------------------------ throughput and time
 
 # A throughput: a number, an optional SI prefix and an optional unit (FLOPS, FLOP/s, FLOPs/s),
-# case aside. budgets.py's quantities are private and a layer above: this grammar is the same
-# number (digits with _, a fraction, an exponent), with units of its own.
-THROUGHPUT = re.compile(
-    r"\s*([0-9](?:_?[0-9])*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,3})?)\s*([KMGTPE]?)(FLOPS|FLOP/S|FLOPS/S)?\s*",
-    re.IGNORECASE,
-)
-PREFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
-UTILIZATION = re.compile(r"\s*([0-9](?:_?[0-9])*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,3})?)\s*(%?)\s*")
+# case aside; a utilization: a number, or a percentage.
+THROUGHPUT = re.compile(rf"\s*({NUMBER})\s*([KMGTPE]?)(FLOPS|FLOP/S|FLOPS/S)?\s*", re.IGNORECASE)
+UTILIZATION = re.compile(rf"\s*({NUMBER})\s*(%?)\s*")
+# The rates a time is worked out at: from 1 FLOP/s to 10^24 (a thousand times the fastest
+# machine), so that every time is a number a float holds.
+SLOWEST, FASTEST = 1, 10**24
 THROUGHPUT_EXAMPLE = '50TFLOPS, "312 TFLOP/s" or 1.5e12'
 
 
@@ -263,23 +260,20 @@ def parse_throughput(text: str, key: str = "throughput") -> Fraction:
     # "1e" alone is a cut exponent more likely than an exaFLOP/s: "1EFLOPS" says the latter.
     if match is None or (match.group(2).upper() == "E" and not match.group(3)):
         raise SettingsError(
-            f"expected FLOP per second, such as {THROUGHPUT_EXAMPLE}, received {_quoted(text)}", key
+            f"expected FLOP per second, such as {THROUGHPUT_EXAMPLE}, received {received(text)}", key
         )
-    value = Fraction(Decimal(match.group(1).replace("_", ""))) * PREFIXES[match.group(2).upper()]
-    if value <= 0:
-        raise SettingsError(f"expected a throughput above 0 FLOP/s, received {_quoted(text)}", key)
-    return value
+    return Fraction(exact(match.group(1))) * SI_PREFIXES[match.group(2).upper()]
 
 
 def parse_utilization(text: str) -> Fraction:
     """The share of a device's peak a run reaches, exactly: "0.4" or "40%", above 0 and at most 1."""
     match = UTILIZATION.fullmatch(text)
     if match is not None:
-        value = Fraction(Decimal(match.group(1).replace("_", ""))) / (100 if match.group(2) else 1)
+        value = Fraction(exact(match.group(1))) / (100 if match.group(2) else 1)
         if 0 < value <= 1:
             return value
     raise SettingsError(
-        f"expected a share of the peak above 0 and at most 1, such as 0.4 or 40%, received {_quoted(text)}",
+        f"expected a share of the peak above 0 and at most 1, such as 0.4 or 40%, received {received(text)}",
         "utilization",
     )
 
@@ -295,9 +289,10 @@ def throughput(
                 f"expected a throughput or a device's peak and its utilization, not both: drop {other}",
                 "throughput",
             )
-        return parse_throughput(rate)
+        return _in_range(parse_throughput(rate), rate, "throughput")
     if device_peak is not None and utilization is not None:
-        return parse_throughput(device_peak, "device_peak") * parse_utilization(utilization)
+        reached = parse_throughput(device_peak, "device_peak") * parse_utilization(utilization)
+        return _in_range(reached, f"{device_peak} x {utilization}", "utilization")
     missing = "throughput" if device_peak is None and utilization is None else "device_peak"
     raise SettingsError(
         "expected a throughput (--throughput 50TFLOPS), or a device's peak and the share of it reached "
@@ -306,12 +301,15 @@ def throughput(
     )
 
 
+def _in_range(rate: Fraction, given: str, key: str) -> Fraction:
+    if not SLOWEST <= rate <= FASTEST:
+        raise SettingsError(
+            f"expected a throughput from {SLOWEST} to {FASTEST:.0e} FLOP/s, received {received(given)}",
+            key,
+        )
+    return rate
+
+
 def time_seconds(flops: int, flops_per_second: Fraction) -> Fraction:
     """The seconds `flops` take at `flops_per_second`, exactly."""
     return Fraction(flops) / flops_per_second
-
-
-def _quoted(text: str) -> str:
-    """A received value in a message: its repr, at most 40 characters, no workflow command in it."""
-    quoted = repr(text).replace(V1_COMMAND, "\\x23#[")
-    return quoted if len(quoted) <= 40 else quoted[:39] + "…"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from mlpcalc.core.conventions import CONVENTIONS
+from mlpcalc.core.quantities import si_text
 from mlpcalc.core.text import binary_size
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.flops import by_convention
@@ -60,12 +61,26 @@ def costs_text(figures: Figures) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def duration_text(seconds: Fraction) -> str:
-    """A time as people read it: 840 µs, 20.1 ms, 12.3 s, 4 min 12 s, 3 h 12 min, 2 d 3 h."""
+SMALL_UNITS = [
+    ("s", Fraction(1)),
+    ("ms", Fraction(1, 10**3)),
+    ("µs", Fraction(1, 10**6)),
+    ("ns", Fraction(1, 10**9)),
+]
+YEAR = 365 * 86400 + 86400 // 4  # a Julian year, as astronomers count one
+
+
+def duration_text(seconds: Fraction, ascii_only: bool = False) -> str:
+    """A time as people read it: 840 µs, 20.1 ms, 12.3 s, 4 min 12 s, 3 h 12 min, 2 d 3 h, 4.2e+05
+    years; three figures below a minute, in the unit that keeps them under 1000."""
     if seconds < 60:
-        for unit, scale in (("s", 1), ("ms", Fraction(1, 1000)), ("µs", Fraction(1, 10**6))):
-            if seconds >= scale or unit == "µs":
-                return f"{float(seconds / scale):.3g} {unit}"
+        for unit, scale in SMALL_UNITS:
+            # The first unit whose three figures, rounded, make 1 or more: 999.6 ms is 1 s.
+            shown = f"{float(seconds / scale):.3g}"
+            if float(shown) >= 1 or unit == "ns":
+                return f"{shown} {'us' if ascii_only and unit == 'µs' else unit}"
+    if seconds >= 1000 * YEAR:
+        return f"{float(seconds / YEAR):.3g} years"
     whole = round(seconds)
     for big, big_size, small, small_size in (
         ("d", 86400, "h", 3600),
@@ -77,12 +92,15 @@ def duration_text(seconds: Fraction) -> str:
     return f"{whole} s"  # pragma: no cover - 60 s and more is above
 
 
-def training_text(cost: TrainingCost, rate: Fraction | None, samples_given: bool) -> str:
-    """A training step's FLOPs by phase; with `samples_given`, an epoch's and the run's; with
-    `rate` (FLOP/s), how long each takes."""
+def training_text(
+    cost: TrainingCost, rate: Fraction | None, samples_given: bool, ascii_only: bool = False
+) -> str:
+    """A training step's FLOPs by phase, in mlpcalc's convention; with `samples_given`, an epoch's
+    and the run's; with `rate` (FLOP/s), how long each takes."""
     step = cost.step
     optimizer = OPTIMIZERS[step.optimizer_name]
-    lines = ["", f"Training FLOPs (batch {step.batch:,}, {optimizer.name}; docs/costs.md has the rule)"]
+    settings = f"batch {step.batch:,}, {optimizer.name}, as mlpcalc counts; docs/costs.md has the rule"
+    lines = ["", f"Training FLOPs ({settings})"]
     rows: list[tuple[str, ...]] = [
         ("forward", f"{step.forward:,}"),
         ("backward: gradients of inputs", f"{step.backward_inputs:,}"),
@@ -95,21 +113,15 @@ def training_text(cost: TrainingCost, rate: Fraction | None, samples_given: bool
     if samples_given:
         last = f", the last of {cost.samples % cost.batch:,}" if cost.last_step else ""
         steps = f"{cost.steps_per_epoch:,} step{'s' if cost.steps_per_epoch > 1 else ''}"
-        rows.append((f"one epoch ({cost.samples:,} samples: {steps}{last})", f"{cost.per_epoch:,}"))
+        samples = f"{cost.samples:,} sample{'s' if cost.samples > 1 else ''}"
+        rows.append((f"one epoch ({samples}: {steps}{last})", f"{cost.per_epoch:,}"))
         spans.append(("one epoch", cost.per_epoch))
         if cost.epochs > 1:
             rows.append((f"the run ({cost.epochs:,} epochs)", f"{cost.total:,}"))
             spans.append(("the run", cost.total))
     lines += _rows(rows)
     if rate is not None:
-        lines += ["", f"Time at {_rate_text(rate)}"]
-        lines += _rows([(what, duration_text(time_seconds(flops, rate))) for what, flops in spans])
+        lines += ["", f"Time at {si_text(float(rate), 'FLOP/s')}"]
+        times = [(what, duration_text(time_seconds(flops, rate), ascii_only)) for what, flops in spans]
+        lines += _rows(times)
     return "\n".join(line.rstrip() for line in lines) + "\n"
-
-
-def _rate_text(rate: Fraction) -> str:
-    """FLOP/s with an SI prefix: 20 TFLOP/s, 1.5 GFLOP/s."""
-    for prefix, scale in (("P", 10**15), ("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if rate >= scale:
-            return f"{float(rate / scale):.4g} {prefix}FLOP/s"
-    return f"{float(rate):.4g} FLOP/s"

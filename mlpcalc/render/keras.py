@@ -79,9 +79,7 @@ def keras_renderables(
     parameters; the table grows by their width.
     """
     model, columns_layout = figures.model, layout(show_trainable)
-    widths = columns_layout.widths(width)
-    if widths is None:
-        raise ValueError(f"a summary needs a width of at least {columns_layout.min_width}")
+    widths = columns_layout.checked_widths(width)
     if costs:  # Keras's columns as Keras draws them, then ours, never squeezed
         widths = columns_layout.drawn_widths(width)
     columns = [

@@ -5,7 +5,8 @@ Keras draws its summary as a rich Table (render/keras.py builds the same one). I
 takes a third of a summary's start-up, and a plain summary (not on a terminal: no colours) is
 boxes, padding and cells wrapped at spaces: `plain_summary` draws those itself, and answers
 None for anything whose drawing only rich knows (a cell it wraps by rules of its own, a line
-wider than the console, an ASCII-only output), which render/keras.py then draws with rich.
+wider than the console), which render/keras.py then draws with rich (and an output that takes
+ASCII alone, whose box rich draws in ASCII: its callers do not ask then).
 tests/test_long_tables.py holds the two to the same text.
 """
 
@@ -22,7 +23,6 @@ from mlpcalc.render.formats import readable_size, shape_text
 KERAS_DEFAULT_WIDTH = 88  # Keras 3 Sequential summary: min(88, terminal columns - 4)
 COLUMN_STOPS = (0.45, 0.80, 1.0)  # where each column ends, as a fraction of the width
 MIN_COLUMN = 4  # Keras refuses a column narrower than this
-MIN_WIDTH = 16  # the narrowest width whose columns are all MIN_COLUMN wide (a test checks it)
 MAX_WIDTH = 1000  # wider is no table anyone reads, and rich takes long to draw it
 PICTURE_COLUMNS = 1_000  # the terminal a picture is drawn in: the widest table --width makes
 HEADER = ("Layer (type)", "Output Shape", "Param #")
@@ -61,12 +61,19 @@ class Layout:
     def widths(self, width: int) -> list[int] | None:
         return column_widths(width, self.stops)
 
+    def checked_widths(self, width: int) -> list[int]:
+        """Keras's column widths; a ValueError for a width too narrow for them (Keras's too)."""
+        widths = self.widths(width)
+        if widths is None:
+            raise ValueError(f"a summary needs a width of at least {self.min_width}")
+        return widths
+
     def drawn_widths(self, width: int) -> list[int]:
         """The widths rich gives the columns' text in a table `width` wide. Keras's widths fill
         the width and leave no room for the padding (a space each side) and the borders, so rich
         narrows each column by 3 and the one before the last by one more: found by drawing, for
         every width and both layouts (tests/test_long_tables.py draws them all with rich)."""
-        widths = self.widths(width) or []
+        widths = self.checked_widths(width)
         return [w - 3 - (i == len(widths) - 2) for i, w in enumerate(widths)]
 
     @cached_property
