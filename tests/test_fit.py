@@ -628,9 +628,13 @@ def test_a_search_with_too_many_corners_is_refused_with_what_to_narrow() -> None
         fit(parse_template("784->W*D->10 relu"), budget(max_flops="2G"))
     assert str(caught.value).startswith("the search for W, D stopped after measuring ")
     assert str(caught.value).endswith(
-        " designs, unfinished: the designs within budget have too many corners to try one by one; give D "
-        "an upper end (a depth up to 64, say), or search a coarser grid (multiple_of)"
+        " layers in all, unfinished: the design with the most parameters is one of too many that come "
+        "close to the budget, or too deep, to try one by one; maximize one size instead (W: the largest "
+        "W, then the most parameters, found at once); give D an upper end (a depth up to 64, say), or "
+        "search a coarser grid (multiple_of)"
     )
+    with pytest.raises(FitError, match="the frontier has too many steps, or too deep designs"):
+        frontier(parse_template("784->W*D->10 relu"), budget(max_params="1M"), "W")
     # With a depth of at most 32, the same question has an answer.
     result = fit(parse_template("784->W*D->10 relu"), budget(max_flops="2G"), {"D": Range(1, 32)})
     assert result.design.fits
@@ -664,10 +668,23 @@ def test_an_open_range_takes_few_probes_up_to_the_spec_limit() -> None:
 
 
 def test_a_depth_and_width_under_a_parameter_limit_stop_at_the_limit() -> None:
-    """Once a corner has exactly max_params, no later corner can beat it: the walk stops."""
+    """Once a corner has exactly max_params, only a tie could match it, which a smaller W loses:
+    the search stops short of the deep designs (up to 10,000 layers) a depth left open allows."""
+
+    def params(width: int, depth: int) -> int:
+        return parse(f"784->{width}*{depth}->10 relu").total_params
+
+    widest = {}  # for each depth, the widest W within 1M parameters (a bisection each)
+    for depth in range(1, 41):
+        low, high = 0, 1300
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if params(middle, depth) <= 10**6 else (low, middle)
+        widest[depth] = low
+    expected = max((params(w, d), (w, d)) for d, w in widest.items() if w)
     result = fit(parse_template("784->W*D->10 relu"), budget(max_params="1M"))
-    assert result.design.values == {"W": 410, "D": 5}
-    assert result.design.params == 1_000_000
+    assert (result.design.params, (result.design.values["W"], result.design.values["D"])) == expected
+    assert expected[0] == 10**6  # the limit, exactly
     assert result.probes <= 120
 
 

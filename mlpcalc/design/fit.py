@@ -15,15 +15,16 @@ MAX_VALUES does not fit, as one past the range does not).
 
 - One free name: the largest grid value that fits, by binary search (galloping upwards
   first when the range has no upper end).
-- Two free names W, V: each V's best W is non-increasing in V, a staircase. Within a run of
-  V sharing one best W, parameters grow with V, so only each run's last V can hold the most
-  parameters: the walk visits one corner per run (two galloping searches each, from the
-  last corner) and keeps the best. It stops early only when a corner has exactly the
-  budget's max_params: no later corner has more, and each has a smaller W, so none wins
-  even a tie. `maximize=W` takes the largest W (at the smallest V), then the largest V.
-- Three or more: the first name's grid values are enumerated (from the smallest, until
-  one fits with every other name at its smallest) and the rest solved for each, down to a
-  staircase of the last two.
+- Two free names W, V: each V's best W is non-increasing in V, a staircase, and only a
+  corner of it (a run's last V) can hold the most parameters. The search halves stretches
+  of V, galloping out from the origin (deep designs are dear to build), and drops a
+  stretch whose best conceivable design (its first V's best W with its last V, which bounds
+  every design in it, in parameters and in values) cannot beat the best corner found, or
+  that can at best tie a corner with exactly max_params. `maximize=W` takes the largest W
+  (at the smallest V), then the largest V. `frontier` walks every run.
+- Three or more: the grid values of the name with the fewest (one with an upper end) are
+  enumerated, from the smallest while one fits with every other name at its smallest,
+  and the rest solved for each, down to two.
 
 Exactness has a price on wide grids: a staircase can have a corner per value. A search
 stops, with an error that says to narrow a range or coarsen the grid, at MAX_STEPS
@@ -200,7 +201,7 @@ def frontier(
             f"{template} has {', '.join(template.names)}, and the frontier was asked along {along!r}"
         )
     across = next(name for name in template.names if name != along)
-    search = _Search(template, budget, ranges or {}, multiple_of)
+    search = _Search(template, budget, ranges or {}, multiple_of, frontier=True)
     steps = []
     for first, last, best in list(search.staircase(dict.fromkeys(template.names, 0), across, along)):
         corner = search.design({across: best, along: last})
@@ -259,9 +260,11 @@ class _Search:
     multiple_of: int | None
     axes: dict[str, _Axis] = field(init=False)
     cache: dict[tuple[int, ...], Design | None] = field(init=False, default_factory=dict)
+    frontier: bool = False  # walking every step (else: looking for the best design)
     probes: int = 0
     steps: int = 0
     work: int = 0
+    layers: int = 0  # built, in all
 
     def __post_init__(self) -> None:
         exact = [key for key in EXACT_LIMITS if key in self.budget.limits]
@@ -314,8 +317,10 @@ class _Search:
                 spec = self.template.render(values)
                 self.cache[key] = Design(values, spec, model, tuple(measure(self.budget, model)))
                 self.work += len(model.spec.layers) // LAYERS_PER_WORK
+                self.layers += len(model.spec.layers)
             if self.work > MAX_WORK:
-                raise FitError(self._too_long(f"after measuring {self.probes:,} designs"))
+                where = f"after measuring {self.probes:,} designs of {self.layers:,} layers in all"
+                raise FitError(self._too_long(where))
         return self.cache[key]
 
     def design(self, point: Point) -> Design:
@@ -362,10 +367,17 @@ class _Search:
             if self.axes[slot_name].last is None
         ]
         advice = f"give {depths[0]} an upper end (a depth up to 64, say)" if depths else "narrow a range"
-        return (
-            f"the search for {names} stopped {where}, unfinished: the designs within budget have "
-            f"too many corners to try one by one; {advice}, or search a coarser grid (multiple_of)"
-        )
+        first = self.template.names[0]
+        if self.frontier:
+            why = "the frontier has too many steps, or too deep designs, to find one by one"
+        else:
+            why = (
+                "the design with the most parameters is one of too many that come close to the "
+                f"budget, or too deep, to try one by one; maximize one size instead ({first}: the "
+                f"largest {first}, then the most parameters, found at once)"
+            )
+        coarser = "or search a coarser grid (multiple_of)"
+        return f"the search for {names} stopped {where}, unfinished: {why}; {advice}, {coarser}"
 
     # -- searches
 
@@ -408,7 +420,9 @@ class _Search:
         if len(free) == 1:
             return {**fixed, free[0]: self.largest(fixed, free[0], gallop=False)}
         if len(free) > 2:
-            outer, rest = free[0], free[1:]
+            # Enumerate the name with the fewest values (one with an upper end), the rest for each.
+            outer = min(free, key=lambda name: (self.axes[name].last is None, self.axes[name].last or 0))
+            rest = tuple(name for name in free if name != outer)
             candidates = []
             index = fixed[outer]
             while self.fits({**fixed, outer: index}):
@@ -416,23 +430,58 @@ class _Search:
                 candidates.append(self.best({**fixed, outer: index}, rest))
                 index += 1
             return max(candidates, key=self.rank)
-        first, second = free
+        return self.best_of_two(fixed, *free)
+
+    def best_of_two(self, fixed: Point, across: str, along: str) -> Point:
+        """The corner of the staircase (each `along` index's largest `across` index) with the
+        most parameters, found by halving stretches of `along` and dropping each stretch whose
+        best conceivable design (its largest `across` with its largest `along`, which bounds
+        every design in it, parameters and values) cannot beat the best corner found."""
+        lo = fixed[along]
+        top = {lo: self.largest(fixed, across)}  # each `along` index's largest `across` index
+        best = {**fixed, across: top[lo], along: lo}
         ceiling = self.budget.limits.get("max_params")
-        best: Point | None = None
-        for _, last, across in self.staircase(fixed, first, second):
-            corner = {**fixed, first: across, second: last}
-            if best is None or self.rank(corner) > self.rank(best):
-                best = corner
-            if self.design(best).params == ceiling:
-                # No later corner has more parameters, and each has a smaller `first` (the
-                # earlier name): none can win, even a tie.
-                break
-        assert best is not None  # the walk yields the origin's run at least
+        stretches: list[tuple[int, int | None]] = [(lo, None)]  # None: to `along`'s last that fits
+        while stretches:  # the stretch nearest the origin first: its designs are the cheapest
+            start, end = stretches.pop()
+            self.step()
+            # Nothing has more parameters than max_params: at it, only a tie can match the best.
+            at_ceiling = self.design(best).params == ceiling
+            upper = {**fixed, across: top[start], along: UNBOUNDED if end is None else end}
+            if at_ceiling and (ceiling, self.order(upper)) <= self.rank(best):
+                continue
+            if end is None:  # no known end: galloping out, as deep designs are dear to build
+                reach = 2 * start + 1
+                if not self.fits({**fixed, along: reach}):
+                    reach = _bisect(self.fits_along(fixed, along), start, reach)
+                    stretches.append((start, reach))
+                else:
+                    stretches += [(reach, None), (start, reach)]
+                if reach not in top:
+                    top[reach] = _bisect(
+                        self.fits_along({**fixed, along: reach}, across), fixed[across], top[start] + 1
+                    )
+                    best = max(best, {**fixed, across: top[reach], along: reach}, key=self.rank)
+                continue
+            if end - start <= 1 or top[start] == top[end]:  # no corner between them but `end`'s
+                continue
+            bound = self.probe(upper)
+            if bound is not None and (bound.params, self.order(upper)) <= self.rank(best):
+                continue
+            middle = (start + end) // 2
+            # Between the stretch's ends' best values: the largest `across` that fits at `middle`.
+            top[middle] = _bisect(self.fits_along({**fixed, along: middle}, across), top[end], top[start] + 1)
+            best = max(best, {**fixed, across: top[middle], along: middle}, key=self.rank)
+            stretches += [(middle, end), (start, middle)]
         return best
+
+    def order(self, point: Point) -> tuple[int, ...]:
+        """The values in the names' order: what breaks a tie in parameters."""
+        return tuple(point[name] for name in self.template.names)
 
     def rank(self, point: Point) -> tuple[int, tuple[int, ...]]:
         """Parameters first, then the values in the names' order."""
-        return self.design(point).params, tuple(point[name] for name in self.template.names)
+        return self.design(point).params, self.order(point)
 
 
 def _bisect(fits: Callable[[int], bool], yes: int, no: int) -> int:
