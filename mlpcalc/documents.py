@@ -336,6 +336,16 @@ def diff_document(diff: Diff) -> dict[str, object]:
 # ------------------------------------------------------------------ compare
 
 
+def _settings(settings: Settings) -> dict[str, object]:
+    return {
+        "batch": settings.samples,
+        "dtype": settings.dtype,
+        "optimizer": settings.training_optimizer.name,
+        "mixed_precision": settings.mixed_precision,
+        "flops_convention": settings.flops_convention,
+    }
+
+
 def _design(design: Design, fields: Mapping[str, str]) -> dict[str, object]:
     document: dict[str, object] = {
         "index": design.index,
@@ -364,11 +374,7 @@ def compare_document(
 
     return {
         "schema": COMPARE_SCHEMA,
-        "batch": settings.samples,
-        "dtype": settings.dtype,
-        "optimizer": settings.training_optimizer.name,
-        "mixed_precision": settings.mixed_precision,
-        "flops_convention": settings.flops_convention,
+        **_settings(settings),
         "convention_unit": CONVENTIONS[settings.flops_convention].unit,
         "sort": sort,
         "reverse": reverse,
@@ -381,16 +387,6 @@ def compare_document(
 # ------------------------------------------------------------------ fit
 
 
-def _settings(settings: Settings) -> dict[str, object]:
-    return {
-        "batch": settings.samples,
-        "dtype": settings.dtype,
-        "optimizer": settings.training_optimizer.name,
-        "mixed_precision": settings.mixed_precision,
-        "flops_convention": settings.flops_convention,
-    }
-
-
 def _fit_head(schema: str, source: str, budget: Budget) -> dict[str, object]:
     """What a fit and a frontier share: the template, the settings and the limits."""
     limits = {key: value for key, value in budget.limits.items() if isinstance(value, int)}
@@ -399,7 +395,8 @@ def _fit_head(schema: str, source: str, budget: Budget) -> dict[str, object]:
 
 def fit_document(found: Fit) -> dict[str, object]:
     """The `mlpcalc/fit/v1` document: each free size's value under its own name (names are
-    capitals, the document's keys lowercase), the design's spec, figures and the limits' slack."""
+    capitals, the document's keys lowercase: they never meet), the design's spec, figures and
+    the limits' slack."""
     from mlpcalc.design.sweep import FIELDS, FIGURES  # here: it imports budgets
 
     design = found.design
@@ -408,7 +405,6 @@ def fit_document(found: Fit) -> dict[str, object]:
         **_fit_head(FIT_SCHEMA, found.template.source, found.budget),
         "maximize": found.maximize,
         **design.values,
-        "values": design.values,
         "spec": str(design.model.spec),
         "figures": {field: FIGURES[name](figures) for name, field in FIELDS.items()},
         "slack": design.slack,

@@ -29,7 +29,7 @@ from mlpcalc.core.conventions import CONVENTIONS
 from mlpcalc.core.dtypes import DTYPE_BYTES
 from mlpcalc.core.layers import DATA_FORMAT, LAYER_KINDS
 from mlpcalc.costs.optimizers import OPTIMIZERS
-from mlpcalc.design.fit import RANGE, UPPER_LIMITS
+from mlpcalc.design.fit import PAST_RANGE, UPPER_LIMITS
 from mlpcalc.design.sweep import FIELDS, SORTS
 from mlpcalc.diff import CHANGES
 from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
@@ -91,7 +91,7 @@ FACTS: dict[str, tuple[str, dict[str, list[Any]]]] = {
             "/properties/flops_convention/enum": list(CONVENTIONS),
             "/properties/limits/propertyNames/enum": list(UPPER_LIMITS),
             "/properties/slack/propertyNames/enum": list(UPPER_LIMITS),
-            "/properties/binds/additionalProperties/items/enum": [*UPPER_LIMITS, RANGE],
+            "/properties/binds/additionalProperties/items/enum": [*UPPER_LIMITS, PAST_RANGE],
             "/properties/figures/required": list(FIELDS.values()),
             "/properties/figures/properties": {
                 field: {"type": "integer", "minimum": 0} for field in FIELDS.values()

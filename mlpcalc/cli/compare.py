@@ -42,7 +42,15 @@ from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.errors import FileError, SpecError
 from mlpcalc.core.text import TooLong, read_text, shown
-from mlpcalc.design.sweep import MAX_DESIGNS, SORTS, Design, expand, sorted_designs, spec_lines
+from mlpcalc.design.sweep import (
+    MAX_DESIGNS,
+    MAX_TOTAL_LAYERS,
+    SORTS,
+    Design,
+    expand,
+    sorted_designs,
+    spec_lines,
+)
 from mlpcalc.render.compare import COMPARE_FORMATS
 
 if TYPE_CHECKING:
@@ -77,7 +85,7 @@ def compare(
             metavar="PATTERN",
             show_default=False,
             help="A spec with braces, as {256,512}: every combination of their choices (ranges too: "
-            "{1..4}, {0..100..25}, {64..1024..x2}); repeatable.",
+            "{1..4}, {25..100..25}, {64..1024..x2}); repeatable.",
         ),
     ] = None,
     sort: Annotated[
@@ -277,12 +285,18 @@ def _model(candidate: Candidate) -> Model:
 def _measured(candidates: list[Candidate], given: Settings, budget: Budget | None) -> list[Design]:
     """Each candidate's design, in order; a progress bar on a terminal when it takes a while."""
     designs: list[Design] = []
-    started, bar = time.perf_counter(), None
+    started, bar, layers = time.perf_counter(), None, 0
     try:
         for index, candidate in enumerate(candidates, 1):
-            designs.append(
-                Design.of(index, candidate.origin, candidate.source, _model(candidate), given, budget)
-            )
+            model = _model(candidate)
+            layers += len(model.layers)
+            if layers > MAX_TOTAL_LAYERS:
+                raise typer.BadParameter(
+                    f"the designs up to {candidate.origin} hold {layers:,} layers in all: at most "
+                    f"{MAX_TOTAL_LAYERS:,} are compared at once; compare fewer or shallower designs",
+                    param_hint="SPEC...",
+                )
+            designs.append(Design.of(index, candidate.origin, candidate.source, model, given, budget))
             if index % 32:
                 continue
             if bar is None and time.perf_counter() - started > PROGRESS_AFTER and _terminal():

@@ -36,7 +36,7 @@ from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.spec import MAX_SIZE
 
 if TYPE_CHECKING:
-    from mlpcalc.design.fit import Range
+    from mlpcalc.design.fit import Fit, Range
 
 # NAME=LOW..HIGH, either end may be left out: W=16..8192, W=16.., W=..8192
 RANGE_RE = re.compile(r"\s*([A-Z][A-Z0-9_]*)\s*=\s*([0-9_]*)\s*\.\.\s*([0-9_]*)\s*")
@@ -129,7 +129,7 @@ def fit(
 
       mlpcalc fit "784->W*2->10" --max-training-bytes 8GiB --batch 256
     """
-    from mlpcalc.design.fit import Range, fit, frontier
+    from mlpcalc.design.fit import FitError, Frontier, fit, frontier
     from mlpcalc.design.template import parse_template
 
     given = settings(
@@ -153,50 +153,58 @@ def fit(
         raise typer.BadParameter(
             "fit needs a limit to fit within, such as --max-params 1M", param_hint="TEMPLATE"
         )
+    if frontier_name is not None and maximize != "params":
+        raise typer.BadParameter(
+            "a frontier shows every best design: --maximize chooses one", param_hint="--maximize"
+        )
     template = parse_template(template_text)
-    step, by_name = _multiples(multiples or [], template.names)
-    bounds = _ranges(ranges or [], template.names, by_name, Range)
-    if frontier_name is not None:
-        _check_name(frontier_name, template.names, "--frontier")
-        if maximize != "params":
-            raise typer.BadParameter(
-                "a frontier shows every best design: --maximize chooses one", param_hint="--maximize"
-            )
-        staircase = frontier(template, budget, frontier_name, bounds, multiple_of=step)
-        if json_flag:
-            from mlpcalc.documents import frontier_document, to_json
-
-            emit(to_json(frontier_document(staircase), ascii_only=ascii_only()))
-            return
-        from mlpcalc.render.fit import frontier_text
-
-        emit(frontier_text(staircase))
-        return
-    if maximize != "params":
-        _check_name(maximize, template.names, "--maximize")
-    found = fit(template, budget, bounds, multiple_of=step, maximize=maximize)
+    step, by_name = _multiples(multiples or [])
+    if unknown := [name for name in by_name if name not in template.names]:
+        free = ", ".join(template.names)
+        raise typer.BadParameter(
+            f"{unknown[0]} is not a free size of {template} (its free sizes: {free})",
+            param_hint="--multiple-of",
+        )
+    bounds = _ranges(ranges or [], by_name)
+    try:
+        if frontier_name is not None:
+            found: Fit | Frontier = frontier(template, budget, frontier_name, bounds, multiple_of=step)
+        else:
+            found = fit(template, budget, bounds, multiple_of=step, maximize=maximize)
+    except FitError as error:  # one of the options makes no sense for the template: name it
+        if error.key is None:
+            raise
+        raise typer.BadParameter(str(error), param_hint="--" + error.key.replace("_", "-")) from None
     if json_flag:
-        from mlpcalc.documents import fit_document, to_json
+        from mlpcalc.documents import fit_document, frontier_document, to_json
 
-        emit(to_json(fit_document(found), ascii_only=ascii_only()))
+        document = frontier_document(found) if isinstance(found, Frontier) else fit_document(found)
+        emit(to_json(document, ascii_only=ascii_only()))
         return
-    from mlpcalc.costs.figures import Figures
-    from mlpcalc.render.fit import fit_text
-    from mlpcalc.render.keras import keras_text
-    from mlpcalc.render.keras_table import default_width
+    from mlpcalc.render.fit import fit_text, frontier_text
 
-    print_notes(*found.design.model.notes)
-    columns = terminal_columns()
-    summary = keras_text(Figures(found.design.model, given), default_width(columns), False, columns)
+    if isinstance(found, Frontier):
+        emit(frontier_text(found))
+        return
+    from mlpcalc.render.keras import keras_summary
+
+    model = found.design.model
+    print_notes(*model.notes, *_unbounded(found, bounds))
+    summary = keras_summary(model, None, terminal_columns(), given, ascii_only=ascii_only())
     emit(fit_text(found) + "\n" + summary)
 
 
-def _check_name(name: str, names: tuple[str, ...], option: str) -> None:
-    if name not in names:
-        choices = ", ".join(names)
-        raise typer.BadParameter(
-            f"expected a free size of the template ({choices}), received {name!r}", param_hint=option
-        )
+def _unbounded(found: Fit, bounds: dict[str, Range]) -> list[str]:
+    """A note for each free size that took the largest value a spec holds: no limit given
+    depends on it, and a range (or a limit that counts it) is surely what was meant."""
+    from mlpcalc.design.fit import PAST_RANGE
+
+    return [
+        f"no limit given holds {name} back: it took the largest value a spec holds; "
+        f"give it a range (--range {name}=LOW..HIGH) or a limit it counts in"
+        for name, keys in found.binds.items()
+        if keys == (PAST_RANGE,) and (name not in bounds or bounds[name].upper is None)
+    ]
 
 
 def _integer(text: str, option: str, what: str) -> int:
@@ -209,8 +217,8 @@ def _integer(text: str, option: str, what: str) -> int:
     return int(digits)
 
 
-def _multiples(given: list[str], names: tuple[str, ...]) -> tuple[int | None, dict[str, int]]:
-    """--multiple-of: one step for every free size (N), and steps by name (NAME=N)."""
+def _multiples(given: list[str]) -> tuple[int | None, dict[str, int]]:
+    """--multiple-of: one step for every free size (N), and steps by name (NAME=N), each once."""
     step: int | None = None
     by_name: dict[str, int] = {}
     for text in given:
@@ -220,18 +228,21 @@ def _multiples(given: list[str], names: tuple[str, ...]) -> tuple[int | None, di
                 f"expected N or NAME=N, such as 8 or W=8, received {text!r}", param_hint="--multiple-of"
             )
         name, value = match.group(1), _integer(match.group(2), "--multiple-of", "a multiple")
+        if (name is None and step is not None) or name in by_name:
+            raise typer.BadParameter(
+                f"given twice for {name or 'every free size'}: give each once", param_hint="--multiple-of"
+            )
         if name is None:
             step = value
         else:
-            _check_name(name, names, "--multiple-of")
             by_name[name] = value
     return step, by_name
 
 
-def _ranges(
-    given: list[str], names: tuple[str, ...], multiples: dict[str, int], make: type[Range]
-) -> dict[str, Range]:
+def _ranges(given: list[str], multiples: dict[str, int]) -> dict[str, Range]:
     """--range NAME=LOW..HIGH for each name given (either end may be left out), with its step."""
+    from mlpcalc.design.fit import Range
+
     bounds: dict[str, tuple[int, int | None]] = {}
     for text in given:
         match = RANGE_RE.fullmatch(text)
@@ -241,12 +252,12 @@ def _ranges(
                 param_hint="--range",
             )
         name, low, high = match.groups()
-        _check_name(name, names, "--range")
+        if name in bounds:
+            raise typer.BadParameter(f"{name}'s range is given twice: give it once", param_hint="--range")
         lower = _integer(low, "--range", "a range's end") if low else 1
         upper = _integer(high, "--range", "a range's end") if high else None
         bounds[name] = (lower, upper)
     return {
-        name: make(*bounds.get(name, (1, None)), multiple_of=multiples.get(name))
-        for name in names
-        if name in bounds or name in multiples
+        name: Range(*bounds.get(name, (1, None)), multiple_of=multiples.get(name))
+        for name in (*bounds, *multiples)
     }

@@ -46,7 +46,7 @@ from mlpcalc.core.model import Model
 from mlpcalc.design.template import Template, names_in
 
 PARAMS = "params"  # maximize the parameter count (the default)
-RANGE = "range"  # what binds when the next grid value is past the range or the spec's limits
+PAST_RANGE = "range"  # what binds when the next grid value is past the range or the spec's limits
 EXACT_LIMITS = ("params", "output_shape")  # check's exact limits: no design that varies can aim at them
 UPPER_LIMITS = tuple(key for key in LIMITS if key not in EXACT_LIMITS)  # what fit fits within
 MAX_STEPS = 10_000  # staircase steps (and enumerated values) before a search is refused
@@ -59,7 +59,12 @@ UNBOUNDED = 10**100  # a value past this fits the budget and the spec: the name 
 
 class FitError(MlpcalcError):
     """A fit that cannot be made as asked: a range, a limit or a goal that makes no sense, or a
-    search too long to finish."""
+    search too long to finish; `key` names the argument at fault, as fit's keywords and the
+    CLI's options do (range, multiple_of, maximize, frontier), None when none is."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class NoFitError(FitError):
@@ -120,7 +125,7 @@ class Design:
 @dataclass(frozen=True)
 class Fit:
     """The best design, and for each name what the next grid value of it alone breaks: budget
-    keys, RANGE (past the range or the spec's limits), or nothing (a larger value fits, but
+    keys, PAST_RANGE (past the range or the spec's limits), or nothing (a larger value fits, but
     gives fewer parameters than this design)."""
 
     template: Template
@@ -134,7 +139,7 @@ class Fit:
 @dataclass(frozen=True)
 class Step:
     """A run of the staircase: for `along` from `first` to `last`, the best `across` is `best`;
-    `params` and `spec` are the run's corner's (`last`, `best`)."""
+    `params` and `spec` (canonical) are the run's corner's (`last`, `best`)."""
 
     first: int
     last: int
@@ -170,8 +175,9 @@ def fit(
     a free name, the largest value of it, then the most parameters); FitError if none fits."""
     if maximize != PARAMS and maximize not in template.names:
         raise FitError(
-            f"maximize expects {PARAMS!r} or a free size of the template ({', '.join(template.names)}), "
-            f"received {maximize!r}"
+            f"expected {PARAMS!r} or a free size of the template ({', '.join(template.names)}), "
+            f"received {maximize!r}",
+            "maximize",
         )
     search = _Search(template, budget, ranges or {}, multiple_of)
     origin = dict.fromkeys(template.names, 0)
@@ -198,7 +204,8 @@ def frontier(
     if len(template.names) != 2 or along not in template.names:
         raise FitError(
             "a frontier is drawn for a template of two free sizes, along one of them: "
-            f"{template} has {', '.join(template.names)}, and the frontier was asked along {along!r}"
+            f"{template} has {', '.join(template.names)}, and the frontier was asked along {along!r}",
+            "frontier",
         )
     across = next(name for name in template.names if name != along)
     search = _Search(template, budget, ranges or {}, multiple_of, frontier=True)
@@ -207,7 +214,13 @@ def frontier(
         corner = search.design({across: best, along: last})
         values = corner.values
         steps.append(
-            Step(search.axes[along].value(first), values[along], values[across], corner.params, corner.spec)
+            Step(
+                search.axes[along].value(first),
+                values[along],
+                values[across],
+                corner.params,
+                str(corner.model.spec),
+            )
         )
     return Frontier(template, budget, along, across, tuple(steps), search.probes)
 
@@ -231,18 +244,21 @@ class _Axis:
 def _axis(name: str, given: Range, multiple_of: int | None) -> _Axis:
     step = next((m for m in (given.multiple_of, multiple_of) if m is not None), 1)
     if step < 1:
-        raise FitError(f"the values of {name} are multiples of a positive integer, received {step}")
+        raise FitError(
+            f"the values of {name} are multiples of a positive integer, received {step}", "multiple_of"
+        )
     if given.lower < 1:
         raise FitError(
-            f"the range of {name} starts at 1 or more (a size is positive), received {given.lower}"
+            f"the range of {name} starts at 1 or more (a size is positive), received {given.lower}", "range"
         )
     if given.upper is not None and given.upper < given.lower:
-        raise FitError(f"the range of {name} is empty: {given.lower:,} to {given.upper:,}")
+        raise FitError(f"the range of {name} is empty: {given.lower:,} to {given.upper:,}", "range")
     start = -(-given.lower // step)  # the first multiple of `step` from the lower end
     last = None if given.upper is None else given.upper // step - start
     if last is not None and last < 0:
         raise FitError(
-            f"no multiple of {step:,} lies in the range of {name}, {given.lower:,} to {given.upper:,}"
+            f"no multiple of {step:,} lies in the range of {name}, {given.lower:,} to {given.upper:,}",
+            "multiple_of",
         )
     return _Axis(name, start, step, last)
 
@@ -279,7 +295,8 @@ class _Search:
         if unknown:
             raise FitError(
                 f"a range is given for {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} "
-                f"not a free size of {self.template} (its free sizes: {', '.join(self.template.names)})"
+                f"not a free size of {self.template} (its free sizes: {', '.join(self.template.names)})",
+                "range",
             )
         self.axes = {
             name: _axis(name, self.ranges.get(name, Range()), self.multiple_of)
@@ -344,12 +361,12 @@ class _Search:
         return lambda index: self.fits({**point, name: index})
 
     def binds(self, point: Point, name: str) -> tuple[str, ...]:
-        """What the next grid value of `name` breaks, alone: budget keys, or RANGE."""
+        """What the next grid value of `name` breaks, alone: budget keys, or PAST_RANGE."""
         last = self.axes[name].last
         if last is not None and point[name] >= last:
-            return (RANGE,)
+            return (PAST_RANGE,)
         design = self.probe({**point, name: point[name] + 1})
-        return (RANGE,) if design is None else design.broken
+        return (PAST_RANGE,) if design is None else design.broken
 
     def step(self) -> None:
         self.steps += 1

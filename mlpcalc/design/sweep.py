@@ -38,10 +38,13 @@ from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
 
 MAX_DESIGNS = 10_000  # compared at once: past this a sweep is a mistake, and its table unreadable
+# Layers compared at once, all designs together: what a comparison costs in time and memory
+# (10,000 designs of 25 layers; a second or two).
+MAX_TOTAL_LAYERS = 250_000
 RANGE = re.compile(
     r"\s*([0-9](?:_?[0-9])*)\s*\.\.\s*([0-9](?:_?[0-9])*)\s*(?:\.\.\s*(x?)\s*([0-9](?:_?[0-9])*)\s*)?"
 )
-RANGE_EXAMPLE = "{64..1024}, {0..100..25} or {64..1024..x2}"
+RANGE_EXAMPLE = "{64..1024}, {25..100..25} or {64..1024..x2}"
 
 
 # ------------------------------------------------------------------ sweeps

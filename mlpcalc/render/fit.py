@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mlpcalc.budgets import SIZE_KEYS
 from mlpcalc.core.text import binary_size
-from mlpcalc.design.fit import PARAMS, RANGE, Fit, Frontier
+from mlpcalc.design.fit import PARAMS, PAST_RANGE, Fit, Frontier
 from mlpcalc.render.formats import columns_text, settings_text
 
 
@@ -20,11 +20,10 @@ def _binds(fit: Fit) -> list[str]:
     for name, keys in fit.binds.items():
         if not keys:
             lines.append(f"  {name}: a larger {name} fits, but the design has fewer parameters")
-        elif keys == (RANGE,):
+        elif keys == (PAST_RANGE,):
             lines.append(f"  {name}: the end of its range (--range) or of what a spec can hold")
         else:
-            broken = ", ".join(key for key in keys if key != RANGE)
-            lines.append(f"  {name}: the next value of {name} breaks {broken}")
+            lines.append(f"  {name}: the next value of {name} breaks {', '.join(keys)}")
     return lines
 
 
@@ -34,7 +33,7 @@ def fit_text(fit: Fit) -> str:
     goal = "the most parameters" if fit.maximize == PARAMS else f"the largest {fit.maximize}"
     lines = [f"Fit of {fit.template.source} for {goal} ({settings_text(fit.budget.settings)})", ""]
     lines += [f"  {name} = {value:,}" for name, value in design.values.items()]
-    lines += ["", f"  {design.spec}", f"  {design.params:,} parameters", ""]
+    lines += ["", f"  {design.model.spec}", f"  {design.params:,} parameters", ""]
     rows = [("limit", "at most", "design", "slack")]
     for outcome in design.outcomes:
         assert isinstance(outcome.expected, int) and isinstance(outcome.actual, int)  # fit takes max_* alone

@@ -264,6 +264,7 @@ def keras_summary(
     *,
     show_trainable: bool = False,
     rows: range | None = None,
+    ascii_only: bool = False,
 ) -> str:
     """The text of Keras 3's `model.summary(line_length=width)` on a `console_width` terminal,
     for variables of the settings' dtype, after `compile(optimizer=...)` if they name an
@@ -272,7 +273,9 @@ def keras_summary(
     width, Keras's default: 88 (100 with the Trainable column), or the console's width less 4
     if that is narrower."""
     figures, width, shown = _summary_sizes(model, width, console_width, settings, show_trainable)
-    return keras_text(figures, width, False, shown, show_trainable=show_trainable, rows=rows)
+    return keras_text(
+        figures, width, False, shown, show_trainable=show_trainable, rows=rows, ascii_only=ascii_only
+    )
 
 
 def _summary_sizes(
