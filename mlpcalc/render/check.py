@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlpcalc.budgets import Outcome, Results
+from mlpcalc.budgets import SIZE_KEYS, Outcome, Results
 from mlpcalc.core.text import shown
 
 
-def _value(key: str, value: int | tuple[int, ...]) -> str:
+def limit_value(key: str, value: int | tuple[int, ...]) -> str:
+    """A budget key's value as `check` states it: 1,000,000; 2,097,152 B; (20, 8)."""
     if isinstance(value, tuple):
         return "(" + ", ".join(map(str, value)) + ")"
-    return f"{value:,} B" if key.endswith("_bytes") else f"{value:,}"
+    return f"{value:,} B" if key in SIZE_KEYS else f"{value:,}"
 
 
 def _failure(outcome: Outcome) -> str:
     key = outcome.key
     if key.startswith("max_"):
-        text = f"{key}: {_value(key, outcome.expected)} allowed, {_value(key, outcome.actual)}"
+        text = f"{key}: {limit_value(key, outcome.expected)} allowed, {limit_value(key, outcome.actual)}"
     else:
-        text = f"{key}: {_value(key, outcome.expected)} expected, {_value(key, outcome.actual)}"
+        text = f"{key}: {limit_value(key, outcome.expected)} expected, {limit_value(key, outcome.actual)}"
     excess, expected = outcome.excess, outcome.expected
     if excess is not None:
         share = f", {excess / expected:+.1%}" if isinstance(expected, int) and expected else ""

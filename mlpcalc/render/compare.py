@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from mlpcalc.core.text import binary_size
 from mlpcalc.costs.settings import Settings
 from mlpcalc.design.sweep import FIELDS, FIGURES, SIZES, Design
+from mlpcalc.render.check import limit_value
 from mlpcalc.render.formats import columns_text, flops_header, settings_text
 
 # The --format choices of compare; json is documents.py's.
@@ -42,11 +43,7 @@ def _cells(design: Design) -> list[str]:
 
 def _limit(key: str, value: int | tuple[int, ...]) -> str:
     """A limit as `check` states it: max_params <= 1,000,000; output_shape = (20, 8)."""
-    if isinstance(value, tuple):
-        shown = "(" + ", ".join(map(str, value)) + ")"
-    else:
-        shown = f"{value:,} B" if key.endswith("_bytes") else f"{value:,}"
-    return f"{key} {'<=' if key.startswith('max_') else '='} {shown}"
+    return f"{key} {'<=' if key.startswith('max_') else '='} {limit_value(key, value)}"
 
 
 def title(designs: Sequence[Design], settings: Settings, limits: Limits | None) -> str:
