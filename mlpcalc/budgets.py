@@ -106,9 +106,10 @@ class Outcome:
 Results = list[tuple[Budget, Model, list[Outcome]]]
 
 
-def measure(budget: Budget, model: Model) -> list[Outcome]:
-    """Each limit of `budget` against `model`, in the order of LIMITS."""
-    figures = Figures(model, budget.settings)
+def measure(budget: Budget, model: Model, figures: Figures | None = None) -> list[Outcome]:
+    """Each limit of `budget` against `model`, in the order of LIMITS (`figures`: the model's
+    under the budget's settings, if they are at hand)."""
+    figures = figures or Figures(model, budget.settings)
     actual: dict[str, int | tuple[int, ...]] = {
         "params": figures.params,
         "max_params": figures.params,

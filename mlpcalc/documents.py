@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # type names only: importing the engine would import numpy
     from mlpcalc.costs.settings import Settings
     from mlpcalc.costs.training import TrainingCost
     from mlpcalc.design.fit import Fit, Frontier
-    from mlpcalc.design.sweep import Design
+    from mlpcalc.design.sweep import ComparedDesign
     from mlpcalc.diff import Diff
     from mlpcalc.engine.run import Run
     from mlpcalc.render.diagram import Drawn
@@ -346,7 +346,7 @@ def _settings(settings: Settings) -> dict[str, object]:
     }
 
 
-def _design(design: Design, fields: Mapping[str, str]) -> dict[str, object]:
+def _design(design: ComparedDesign, fields: Mapping[str, str]) -> dict[str, object]:
     document: dict[str, object] = {
         "index": design.index,
         "origin": design.origin,
@@ -362,7 +362,7 @@ def _design(design: Design, fields: Mapping[str, str]) -> dict[str, object]:
 
 
 def compare_document(
-    designs: Sequence[Design],
+    designs: Sequence[ComparedDesign],
     settings: Settings,
     limits: Mapping[str, int | tuple[int, ...]] | None,
     sort: str,

@@ -486,3 +486,34 @@ def test_costs_train_json_carries_the_run_and_follows_the_schema() -> None:
     assert {key: value for key, value in document.items() if key != "training"} == plain
     step_only = json.loads(_costs("3->2", "--train", "--json").stdout)["training"]
     assert step_only["samples"] is None and step_only["step_seconds"] is None and step_only["batch"] == 1
+
+
+def test_the_docs_tables_are_the_code_s() -> None:
+    # docs/costs.md states each activation's derivative and each optimizer's update in words:
+    # the same numbers as the activation kinds and the optimizers hold.
+    import re
+    from pathlib import Path
+
+    from mlpcalc.core.activations import Activation
+
+    text = (Path(__file__).parent.parent / "docs" / "costs.md").read_text()
+    listed = re.search(r"per element \(([^)]*\(tanh\)[^)]*)\)", text)
+    assert listed is not None
+    stated: dict[str, int] = {}
+    pending: list[str] = []
+    for part in re.split(r", | and ", listed.group(1)):
+        *names, last = part.split(" ")
+        if last.isdigit():
+            for name in [*pending, *names]:
+                stated[name] = int(last)
+            pending = []
+        else:
+            pending += [*names, last]
+    derivatives = {name: Activation(name).derivative_flops for name in KINDS}
+    derivatives["gelu(tanh)"] = Activation("gelu", True).derivative_flops
+    assert stated == derivatives
+    updates = re.search(r"Keras 3's rule: ([^(]*)\(", text)
+    assert updates is not None
+    assert dict((name, int(count)) for name, count in re.findall(r"([a-z]+) (\d+)", updates.group(1))) == {
+        name: optimizer.update_flops for name, optimizer in OPTIMIZERS.items()
+    }

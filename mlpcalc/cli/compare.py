@@ -46,7 +46,7 @@ from mlpcalc.design.sweep import (
     MAX_DESIGNS,
     MAX_TOTAL_LAYERS,
     SORTS,
-    Design,
+    ComparedDesign,
     expand,
     sorted_designs,
     spec_lines,
@@ -282,9 +282,9 @@ def _model(candidate: Candidate) -> Model:
         raise FileError(f"{candidate.origin}: {error}") from None
 
 
-def _measured(candidates: list[Candidate], given: Settings, budget: Budget | None) -> list[Design]:
+def _measured(candidates: list[Candidate], given: Settings, budget: Budget | None) -> list[ComparedDesign]:
     """Each candidate's design, in order; a progress bar on a terminal when it takes a while."""
-    designs: list[Design] = []
+    designs: list[ComparedDesign] = []
     started, bar, layers = time.perf_counter(), None, 0
     try:
         for index, candidate in enumerate(candidates, 1):
@@ -296,7 +296,7 @@ def _measured(candidates: list[Candidate], given: Settings, budget: Budget | Non
                     f"{MAX_TOTAL_LAYERS:,} are compared at once; compare fewer or shallower designs",
                     param_hint="SPEC...",
                 )
-            designs.append(Design.of(index, candidate.origin, candidate.source, model, given, budget))
+            designs.append(ComparedDesign.of(index, candidate.origin, candidate.source, model, given, budget))
             if index % 32:
                 continue
             if bar is None and time.perf_counter() - started > PROGRESS_AFTER and _terminal():
@@ -332,7 +332,7 @@ def _bar(total: int, console: Any = None) -> Any:
     return bar
 
 
-def _print_notes(designs: list[Design]) -> None:
+def _print_notes(designs: list[ComparedDesign]) -> None:
     """The first design's notes (a Dense on more than one feature axis), and how many more have
     some: a sweep would repeat the same note a thousand times."""
     noted = [design for design in designs if design.figures.model.notes]

@@ -45,7 +45,7 @@ class Variable:
 @dataclass(frozen=True)
 class BuiltLayer:
     """A layer placed in a model: its Keras name, the shapes it sees and its parameters
-    (fields the model computes once: a 10,000-layer model reads them many times)."""
+    (derived once, by `place`: a 10,000-layer model reads them many times)."""
 
     name: str
     layer: Layer
@@ -54,6 +54,13 @@ class BuiltLayer:
     output_features: Shape  # the output shape without the batch axis
     params: int
     trainable_params: int
+
+    @classmethod
+    def place(cls, name: str, layer: Layer, input_shape: Shape, batch: int | None) -> BuiltLayer:
+        """`layer` placed on `input_shape`: the fields derived from it, computed here."""
+        return cls(
+            name, layer, input_shape, batch, layer.output_shape(input_shape), *_counts(layer, input_shape)
+        )
 
     @property
     def keras_class(self) -> str:
@@ -129,9 +136,8 @@ class Model:
         built: list[BuiltLayer] = []
         shape = self.spec.input_shape
         for name, layer in zip(names, self.spec.layers, strict=True):
-            output = layer.output_shape(shape)
-            built.append(BuiltLayer(name, layer, shape, self.batch, output, *_counts(layer, shape)))
-            shape = output
+            built.append(BuiltLayer.place(name, layer, shape, self.batch))
+            shape = built[-1].output_features
         return tuple(built)
 
     @property

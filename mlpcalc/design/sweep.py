@@ -184,7 +184,7 @@ def spec_lines(text: str) -> list[tuple[int, str]]:
 
 
 @dataclass(frozen=True)
-class Design:
+class ComparedDesign:
     """One design compared: its place in the input (`index`, from 1), where it came from
     (`origin`: "argument 2", "designs.txt:7", "sweep design 3"), the text given (`source`),
     its figures, and the limits it breaks (None when no budget is given)."""
@@ -198,10 +198,13 @@ class Design:
     @classmethod
     def of(
         cls, index: int, origin: str, source: str, model: Model, settings: Settings, budget: Budget | None
-    ) -> Design:
+    ) -> ComparedDesign:
         """A design's figures under `settings`, held against `budget` (its settings: `settings`)."""
-        failed = None if budget is None else tuple(o.key for o in measure(budget, model) if not o.ok)
-        return cls(index, origin, source, Figures(model, settings), failed)
+        figures = Figures(model, settings)
+        held = budget is not None and budget.settings == settings  # else measured under the budget's
+        outcomes = [] if budget is None else measure(budget, model, figures if held else None)
+        failed = None if budget is None else tuple(o.key for o in outcomes if not o.ok)
+        return cls(index, origin, source, figures, failed)
 
     @property
     def spec(self) -> str:
@@ -233,7 +236,7 @@ FIELDS = {name: f"{name}_bytes" if name in SIZES else name for name in FIGURES}
 SORTS = ("index", "spec", *FIGURES, "fits")  # what designs sort by; "fits": those that fit first
 
 
-def sort_key(name: str) -> Callable[[Design], int | str | bool]:
+def sort_key(name: str) -> Callable[[ComparedDesign], int | str | bool]:
     """How designs compare by `name` (one of SORTS)."""
     if name == "index":
         return lambda design: design.index
@@ -244,7 +247,9 @@ def sort_key(name: str) -> Callable[[Design], int | str | bool]:
     return lambda design: design.figure(name)
 
 
-def sorted_designs(designs: Iterable[Design], by: str = "index", reverse: bool = False) -> list[Design]:
+def sorted_designs(
+    designs: Iterable[ComparedDesign], by: str = "index", reverse: bool = False
+) -> list[ComparedDesign]:
     """The designs in order of `by`, ascending (descending with `reverse`); ties keep their
     input order either way."""
     return sorted(designs, key=sort_key(by), reverse=reverse)

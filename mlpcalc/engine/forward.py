@@ -144,6 +144,11 @@ class Plan:
         return max(math.prod(shape) for shape in self.shapes)
 
     @property
+    def draws_into_buffer(self) -> bool:
+        """Whether seeded input (NormalRows, float32) is drawn where the first layer reads it."""
+        return self.compute_dtype == np.float32
+
+    @property
     def buffer_bytes(self) -> int:
         return self.chunk * self.largest * self.compute_dtype.itemsize
 
@@ -205,7 +210,7 @@ class Plan:
         output_rows = self.rows if output_in_memory else self.chunk
         # A chunk's input is freed once copied in, before the layers' temporaries are made.
         chunk_input = self.chunk * math.prod(self.model.spec.input_shape) * input_itemsize
-        if input_drawn and self.compute_dtype == np.float32:
+        if input_drawn and self.draws_into_buffer:
             chunk_input = 0
         the_pass = {
             "weights": self.weights_bytes,
@@ -461,7 +466,7 @@ def forward(
             if not callable(inputs):  # a file's next chunk: the system reads it while this one computes
                 arrays.will_need(inputs, stop, stop + the_plan.chunk)
             vectors = (stop - start) * the_plan.positions
-            if isinstance(inputs, NormalRows) and dtype == np.float32:  # drawn into the buffer
+            if isinstance(inputs, NormalRows) and the_plan.draws_into_buffer:
                 x = current[: vectors * first].reshape(vectors, first)
                 inputs.fill(x.reshape((stop - start, *model.spec.input_shape)))
             elif in_place and not callable(inputs):

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from mlpcalc.core.text import binary_size
 from mlpcalc.costs.settings import Settings
-from mlpcalc.design.sweep import FIELDS, FIGURES, SIZES, Design
+from mlpcalc.design.sweep import FIELDS, FIGURES, SIZES, ComparedDesign
 from mlpcalc.render.check import limit_value
 from mlpcalc.render.formats import columns_text, flops_header, settings_text
 
@@ -33,7 +33,7 @@ def _headers(settings: Settings, limits: Limits | None) -> list[str]:
     return ["#", "spec", *figures, *(["fits"] if limits is not None else [])]
 
 
-def _cells(design: Design) -> list[str]:
+def _cells(design: ComparedDesign) -> list[str]:
     figures = [
         binary_size(design.figure(name)) if name in SIZES else f"{design.figure(name):,}" for name in FIGURES
     ]
@@ -46,7 +46,7 @@ def _limit(key: str, value: int | tuple[int, ...]) -> str:
     return f"{key} {'<=' if key.startswith('max_') else '='} {limit_value(key, value)}"
 
 
-def title(designs: Sequence[Design], settings: Settings, limits: Limits | None) -> str:
+def title(designs: Sequence[ComparedDesign], settings: Settings, limits: Limits | None) -> str:
     """What the designs are, under which settings, and how many fit the limits."""
     count = len(designs)
     text = f"{count:,} design{'s' if count != 1 else ''} ({settings_text(settings)})"
@@ -56,14 +56,16 @@ def title(designs: Sequence[Design], settings: Settings, limits: Limits | None) 
     return text
 
 
-def compare_table(designs: Sequence[Design], settings: Settings, limits: Limits | None = None) -> str:
+def compare_table(designs: Sequence[ComparedDesign], settings: Settings, limits: Limits | None = None) -> str:
     """The title, then a row a design, columns two spaces apart, numbers right-aligned."""
     rows = [_headers(settings, limits), *(_cells(design) for design in designs)]
     left = {1, len(FIGURES) + 2}  # the spec and fits columns
     return "\n".join([title(designs, settings, limits), "", *columns_text(rows, left)]) + "\n"
 
 
-def compare_markdown(designs: Sequence[Design], settings: Settings, limits: Limits | None = None) -> str:
+def compare_markdown(
+    designs: Sequence[ComparedDesign], settings: Settings, limits: Limits | None = None
+) -> str:
     """A GitHub table: the title in bold, the spec in code, the numbers right-aligned."""
     headers = _headers(settings, limits)
     aligns = ["---:", ":---", *("---:" for _ in FIGURES), *([":---"] if limits is not None else [])]
@@ -77,7 +79,7 @@ def compare_markdown(designs: Sequence[Design], settings: Settings, limits: Limi
     return "\n".join(lines) + "\n"
 
 
-def compare_csv(designs: Sequence[Design], limits: Limits | None = None) -> str:
+def compare_csv(designs: Sequence[ComparedDesign], limits: Limits | None = None) -> str:
     """A header and a row a design: exact integers, bytes in B; fits as true or false and the
     limits broken, space-separated, when limits are given."""
     out = io.StringIO()
