@@ -29,7 +29,7 @@ from mlpcalc.cli import compare as compare_module
 from mlpcalc.core.errors import SpecError
 from mlpcalc.core.text import binary_size
 from mlpcalc.design.sweep import FIELDS, MAX_DESIGNS, MAX_TOTAL_LAYERS, SORTS, expand, spec_lines
-from mlpcalc.render.compare import COMPARE_FORMATS
+from mlpcalc.render import COMPARE_FORMATS
 
 ROOT = Path(__file__).parent.parent
 SPECS = ["784->512->10 relu", "784->256*3->10 relu", "64->128:gelu->ln->dropout(0.1)->10", "3->2"]

@@ -51,7 +51,7 @@ from mlpcalc.design.sweep import (
     sorted_designs,
     spec_lines,
 )
-from mlpcalc.render.compare import COMPARE_FORMATS
+from mlpcalc.render import COMPARE_FORMATS
 
 if TYPE_CHECKING:
     from mlpcalc.budgets import Budget

@@ -29,13 +29,16 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import product
+from typing import TYPE_CHECKING
 
-from mlpcalc.budgets import Budget, measure
 from mlpcalc.core.errors import SpecError
 from mlpcalc.core.model import Model
 from mlpcalc.core.spec import MAX_SIZE
 from mlpcalc.costs.figures import Figures
 from mlpcalc.costs.settings import Settings
+
+if TYPE_CHECKING:
+    from mlpcalc.budgets import Budget
 
 MAX_DESIGNS = 10_000  # compared at once: past this a sweep is a mistake, and its table unreadable
 # Layers compared at once, all designs together: what a comparison costs in time and memory
@@ -200,6 +203,8 @@ class ComparedDesign:
         cls, index: int, origin: str, source: str, model: Model, settings: Settings, budget: Budget | None
     ) -> ComparedDesign:
         """A design's figures under `settings`, held against `budget` (its settings: `settings`)."""
+        from mlpcalc.budgets import measure  # here: the command list imports this module, not budgets
+
         figures = Figures(model, settings)
         held = budget is not None and budget.settings == settings  # else measured under the budget's
         outcomes = [] if budget is None else measure(budget, model, figures if held else None)

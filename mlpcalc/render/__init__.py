@@ -5,3 +5,4 @@
 STYLES = ("keras", "classic", "torchinfo")
 TABLE_STYLES = STYLES[:2]  # variables and forward print Keras's or tf.keras 2's text, no torchinfo
 FORMATS = ("table", "markdown", "json")
+COMPARE_FORMATS = ("table", "markdown", "csv", "json")  # compare's; json is documents.py's

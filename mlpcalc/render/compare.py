@@ -18,8 +18,6 @@ from mlpcalc.design.sweep import FIELDS, FIGURES, SIZES, ComparedDesign
 from mlpcalc.render.check import limit_value
 from mlpcalc.render.formats import columns_text, flops_header, settings_text
 
-# The --format choices of compare; json is documents.py's.
-COMPARE_FORMATS = ("table", "markdown", "csv", "json")
 Limits = Mapping[str, int | tuple[int, ...]]
 
 
