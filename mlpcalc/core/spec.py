@@ -66,12 +66,15 @@ class Spec:
     def __str__(self) -> str:
         """Canonical form: parses back to an equal Spec; identical Dense runs use `*`."""
         parts = ["x".join(map(str, self.input_shape))]
+        texts: dict[Layer, str] = {}  # a long spec repeats its layers: each written once
         for layer, run in groupby(self.layers):
             count = len(list(run))
-            if isinstance(layer, Dense):
+            if isinstance(layer, Dense) and count > 1:
                 parts.append(layer.spec_text(repeat=count))
             else:
-                parts.extend([str(layer)] * count)
+                if layer not in texts:
+                    texts[layer] = str(layer)
+                parts.extend([texts[layer]] * count)
         return "->".join(parts)
 
 

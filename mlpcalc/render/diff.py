@@ -115,17 +115,22 @@ def _either(a: str | None, b: str | None) -> str:
     return a if a == b else f"{a} -> {b}"
 
 
-def _cells(layer: BuiltLayer | None, diff: Diff) -> tuple[str | None, ...]:
-    """A layer's cells: name (class), spec, output shape, params, MACs for the batch."""
+def _cells(
+    layer: BuiltLayer | None, diff: Diff, known: dict[object, tuple[str, ...]]
+) -> tuple[str | None, ...]:
+    """A layer's cells: name (class), spec, output shape, params, MACs for the batch; `known`
+    holds those of each layer on each input already seen (a long model repeats its layers)."""
     if layer is None:
         return (None,) * 5
-    return (
-        f"{layer.name} ({layer.keras_class})",
-        str(layer.layer),
-        shape_text(layer.output_shape),
-        f"{layer.params:,}",
-        f"{diff.batch_macs(layer):,}",
-    )
+    key = (layer.layer, layer.input_shape)
+    if key not in known:
+        known[key] = (
+            str(layer.layer),
+            shape_text(layer.output_shape),
+            f"{layer.params:,}",
+            f"{diff.batch_macs(layer):,}",
+        )
+    return (f"{layer.name} ({layer.keras_class})", *known[key])
 
 
 def diff_text(diff: Diff, width: int = 80) -> str:
@@ -135,8 +140,9 @@ def diff_text(diff: Diff, width: int = 80) -> str:
     lines = [f"A  {diff.a.spec}", f"B  {diff.b.spec}", ""]
     macs = "MACs" if samples == 1 else f"MACs (batch {samples:,})"
     table: list[tuple[str, ...]] = [("", "layer", "spec", "output", "params", macs, "params change")]
+    known: dict[object, tuple[str, ...]] = {}
     for row in diff.rows:
-        cells = map(_either, _cells(row.a, diff), _cells(row.b, diff))
+        cells = map(_either, _cells(row.a, diff, known), _cells(row.b, diff, known))
         table.append((MARKS[row.change], *cells, _delta(row.params_delta, row.a.params if row.a else 0)))
     lines += _aligned(table, right={4, 5}, width=width, whole={0, 3, 4, 5, 6})
     lines += ["", f"Totals ({settings_text(diff.settings)})"]
