@@ -207,23 +207,29 @@ def read_spec(ctx: typer.Context, value: str | None) -> str | None:
 
 def _read_spec_from(path: Path | None, where: str) -> str:
     """The spec in the file at `path`, or on stdin (None), stripped; its problems as usage errors."""
+    return read_input(path, where, SPEC_BYTES, "the spec", "Reading the spec from stdin").strip()
+
+
+def read_input(path: Path | None, where: str, limit: int, what: str, prompt: str) -> str:
+    """`what` (the spec, the specs) from the file at `path`, or stdin (None), as UTF-8 text of at
+    most `limit` bytes; its problems as usage errors naming `where` it came from."""
     try:
         if path is not None:
             with path.open("rb") as file:
-                return read_text(file, SPEC_BYTES).strip()
+                return read_text(file, limit)
         stdin = getattr(sys.stdin, "buffer", None)
         if stdin is None or stdin.closed:
-            raise typer.BadParameter("stdin is closed: give the spec as text or @FILE", param_hint="SPEC")
+            raise typer.BadParameter(f"stdin is closed: give {what} as text or @FILE", param_hint="SPEC")
         if stdin.isatty():  # a person at a terminal would wait in silence otherwise
-            sys.stderr.write("Reading the spec from stdin (end it with Ctrl-D)...\n")
-        return read_text(stdin, SPEC_BYTES).strip()
+            sys.stderr.write(f"{prompt} (end it with Ctrl-D)...\n")
+        return read_text(stdin, limit)
     except UnicodeDecodeError:
         raise typer.BadParameter(f"{where} is not UTF-8 text", param_hint="SPEC") from None
     except TooLong as error:
-        raise typer.BadParameter(f"{where} is {error}: not a spec", param_hint="SPEC") from None
+        raise typer.BadParameter(f"{where} is {error}: not {what}", param_hint="SPEC") from None
     except OSError as error:
         reason = error.strerror or error
-        raise typer.BadParameter(f"cannot read the spec from {where}: {reason}", param_hint="SPEC") from None
+        raise typer.BadParameter(f"cannot read {what} from {where}: {reason}", param_hint="SPEC") from None
 
 
 SpecArg = Annotated[

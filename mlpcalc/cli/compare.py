@@ -36,12 +36,13 @@ from mlpcalc.cli.base import (
     model_from,
     plain,
     print_notes,
+    read_input,
     settings,
 )
 from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.errors import FileError, SpecError
-from mlpcalc.core.text import TooLong, read_text, shown
+from mlpcalc.core.text import shown
 from mlpcalc.design.sweep import (
     MAX_DESIGNS,
     MAX_TOTAL_LAYERS,
@@ -240,23 +241,7 @@ def _refuse_too_many(count: int) -> None:
 def _read_list(path: Path | None) -> str:
     """A list of specs from a file, or stdin (None), as UTF-8 text; its problems as usage errors."""
     where = "stdin" if path is None else shown(path)
-    try:
-        if path is not None:
-            with path.open("rb") as file:
-                return read_text(file, LIST_BYTES)
-        stdin = getattr(sys.stdin, "buffer", None)
-        if stdin is None or stdin.closed:
-            raise typer.BadParameter("stdin is closed: give the specs as text or @FILE", param_hint="SPEC")
-        if stdin.isatty():  # a person at a terminal would wait in silence otherwise
-            sys.stderr.write("Reading specs from stdin, one a line (end with Ctrl-D)...\n")
-        return read_text(stdin, LIST_BYTES)
-    except UnicodeDecodeError:
-        raise typer.BadParameter(f"{where} is not UTF-8 text", param_hint="SPEC") from None
-    except TooLong as error:
-        raise typer.BadParameter(f"{where} is {error}: not a list of specs", param_hint="SPEC") from None
-    except OSError as error:
-        reason = error.strerror or error
-        raise typer.BadParameter(f"cannot read the specs from {where}: {reason}", param_hint="SPEC") from None
+    return read_input(path, where, LIST_BYTES, "the specs", "Reading specs from stdin, one a line")
 
 
 def _model(candidate: Candidate) -> Model:
