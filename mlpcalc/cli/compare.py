@@ -94,7 +94,7 @@ def compare(
         typer.Option("--sort", help="Order the rows by this column, smallest first (fits: fitting first)."),
     ] = "index",
     reverse: Annotated[
-        bool, typer.Option("--reverse", help="Largest first: the order --sort gives, reversed.")
+        bool, typer.Option("--reverse", help="Largest first (designs that tie keep their order).")
     ] = False,
     output_format: Annotated[
         CompareFormatChoice,
