@@ -33,6 +33,7 @@ from mlpcalc.cli.base import (
 )
 from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
+from mlpcalc.core.quantities import received
 from mlpcalc.core.spec import MAX_SIZE
 
 if TYPE_CHECKING:
@@ -212,7 +213,7 @@ def _integer(text: str, option: str, what: str) -> int:
     digits = text.replace("_", "")
     if not digits.isdigit() or len(digits) > len(str(MAX_SIZE)) or not 1 <= int(digits) <= MAX_SIZE:
         raise typer.BadParameter(
-            f"{what} is a whole number from 1 to {MAX_SIZE:,}, received {text!r}", param_hint=option
+            f"{what} is a whole number from 1 to {MAX_SIZE:,}, received {received(text)}", param_hint=option
         )
     return int(digits)
 
@@ -225,7 +226,8 @@ def _multiples(given: list[str]) -> tuple[int | None, dict[str, int]]:
         match = MULTIPLE_RE.fullmatch(text)
         if match is None:
             raise typer.BadParameter(
-                f"expected N or NAME=N, such as 8 or W=8, received {text!r}", param_hint="--multiple-of"
+                f"expected N or NAME=N, such as 8 or W=8, received {received(text)}",
+                param_hint="--multiple-of",
             )
         name, value = match.group(1), _integer(match.group(2), "--multiple-of", "a multiple")
         if (name is None and step is not None) or name in by_name:
@@ -248,7 +250,7 @@ def _ranges(given: list[str], multiples: dict[str, int]) -> dict[str, Range]:
         match = RANGE_RE.fullmatch(text)
         if match is None:
             raise typer.BadParameter(
-                f"expected NAME=LOW..HIGH, as W=16..8192 (either end may be left out), received {text!r}",
+                f"expected NAME=LOW..HIGH, as W=16..8192 (an end may be left out), received {received(text)}",
                 param_hint="--range",
             )
         name, low, high = match.groups()
