@@ -7,11 +7,16 @@ worth belongs to the reader (budgets.py: counts and sizes; costs/training.py: FL
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from mlpcalc.core.text import V1_COMMAND
 
+if TYPE_CHECKING:
+    from fractions import Fraction
+
 NUMBER = r"[0-9](?:_?[0-9])*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,3})?"  # a regular expression
 SI_PREFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+SI_PREFIXES |= {"Z": 10**21, "Y": 10**24}
 
 
 def exact(number: str) -> Decimal:
@@ -25,9 +30,9 @@ def received(value: object) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def si_text(value: float, unit: str) -> str:
+def si_text(value: Fraction, unit: str) -> str:
     """`value` with the largest SI prefix that keeps it at least 1, four figures: 50 TFLOP/s."""
     for prefix, scale in reversed(SI_PREFIXES.items()):
-        if value >= scale or not prefix:
-            return f"{value / scale:.4g} {prefix}{unit}"
+        if value >= scale or not prefix:  # compared exactly: 1e24 as a float is below 10**24
+            return f"{float(value / scale):.4g} {prefix}{unit}"
     raise AssertionError("unreachable")  # pragma: no cover - the empty prefix is last

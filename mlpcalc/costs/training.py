@@ -245,7 +245,7 @@ def training_cost(model: Model, settings: Settings, samples: int, epochs: int) -
 
 # A throughput: a number, an optional SI prefix and an optional unit (FLOPS, FLOP/s, FLOPs/s),
 # case aside; a utilization: a number, or a percentage.
-THROUGHPUT = re.compile(rf"\s*({NUMBER})\s*([KMGTPE]?)(FLOPS|FLOP/S|FLOPS/S)?\s*", re.IGNORECASE)
+THROUGHPUT = re.compile(rf"\s*({NUMBER})\s*([KMGTPEZY]?)(FLOPS|FLOP/S|FLOPS/S)?\s*", re.IGNORECASE)
 UTILIZATION = re.compile(rf"\s*({NUMBER})\s*(%?)\s*")
 # The rates a time is worked out at: from 1 FLOP/s to 10^24 (a thousand times the fastest
 # machine), so that every time is a number a float holds.
@@ -291,8 +291,10 @@ def throughput(
             )
         return _in_range(parse_throughput(rate), rate, "throughput")
     if device_peak is not None and utilization is not None:
-        reached = parse_throughput(device_peak, "device_peak") * parse_utilization(utilization)
-        return _in_range(reached, f"{device_peak} x {utilization}", "utilization")
+        peak = _in_range(parse_throughput(device_peak, "device_peak"), device_peak, "device_peak")
+        return _in_range(
+            peak * parse_utilization(utilization), f"{device_peak} x {utilization}", "utilization"
+        )
     missing = "throughput" if device_peak is None and utilization is None else "device_peak"
     raise SettingsError(
         "expected a throughput (--throughput 50TFLOPS), or a device's peak and the share of it reached "

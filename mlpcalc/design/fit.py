@@ -179,7 +179,7 @@ def fit(
             f"received {maximize!r}",
             "maximize",
         )
-    search = _Search(template, budget, ranges or {}, multiple_of)
+    search = _Search(template, budget, ranges or {}, multiple_of, maximize=maximize)
     origin = dict.fromkeys(template.names, 0)
     if maximize == PARAMS:
         point = search.best(origin, template.names)
@@ -277,6 +277,7 @@ class _Search:
     axes: dict[str, _Axis] = field(init=False)
     cache: dict[tuple[int, ...], Design | None] = field(init=False, default_factory=dict)
     frontier: bool = False  # walking every step (else: looking for the best design)
+    maximize: str = PARAMS  # what the best design has the most of
     probes: int = 0
     steps: int = 0
     work: int = 0
@@ -387,6 +388,12 @@ class _Search:
         first = self.template.names[0]
         if self.frontier:
             why = "the frontier has too many steps, or too deep designs, to find one by one"
+        elif self.maximize != PARAMS:
+            why = (
+                "the designs with the largest "
+                + self.maximize
+                + " are too many, or too deep, to try one by one"
+            )
         else:
             why = (
                 "the design with the most parameters is one of too many that come close to the "

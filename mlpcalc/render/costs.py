@@ -71,16 +71,20 @@ YEAR = 365 * 86400 + 86400 // 4  # a Julian year, as astronomers count one
 
 
 def duration_text(seconds: Fraction, ascii_only: bool = False) -> str:
-    """A time as people read it: 840 µs, 20.1 ms, 12.3 s, 4 min 12 s, 3 h 12 min, 2 d 3 h, 4.2e+05
-    years; three figures below a minute, in the unit that keeps them under 1000."""
-    if seconds < 60:
-        for unit, scale in SMALL_UNITS:
-            # The first unit whose three figures, rounded, make 1 or more: 999.6 ms is 1 s.
-            shown = f"{float(seconds / scale):.3g}"
-            if float(shown) >= 1 or unit == "ns":
-                return f"{shown} {'us' if ascii_only and unit == 'µs' else unit}"
-    if seconds >= 1000 * YEAR:
-        return f"{float(seconds / YEAR):.3g} years"
+    """A time as people read it: 840 µs, 20.1 ms, 12.3 s, 4 min 12 s, 3 h 12 min, 2 d 3 h,
+    30,400 years; three figures below a minute, in the unit that keeps them at 1 or more."""
+    if seconds < Fraction(1, 10**9):
+        return "under 1 ns"
+    for unit, scale in SMALL_UNITS:
+        # The first unit whose three figures, rounded, make 1 or more: 999.6 ms is 1 s.
+        shown = f"{float(seconds / scale):.3g}"
+        if float(shown) >= 1:
+            if unit == "s" and float(shown) >= 60:
+                break  # a minute or more, rounded: minutes and seconds
+            return f"{shown} {'us' if ascii_only and unit == 'µs' else unit}"
+    if seconds >= YEAR:
+        years = float(seconds / YEAR)
+        return f"{float(f'{years:.3g}'):,.0f} years" if years >= 100 else f"{years:.3g} years"
     whole = round(seconds)
     for big, big_size, small, small_size in (
         ("d", 86400, "h", 3600),
@@ -89,7 +93,7 @@ def duration_text(seconds: Fraction, ascii_only: bool = False) -> str:
     ):
         if whole >= big_size:
             return f"{whole // big_size:,} {big} {whole % big_size // small_size} {small}"
-    return f"{whole} s"  # pragma: no cover - 60 s and more is above
+    raise AssertionError("unreachable")  # pragma: no cover - a minute or more, rounded, is above
 
 
 def training_text(
@@ -121,7 +125,7 @@ def training_text(
             spans.append(("the run", cost.total))
     lines += _rows(rows)
     if rate is not None:
-        lines += ["", f"Time at {si_text(float(rate), 'FLOP/s')}"]
+        lines += ["", f"Time at {si_text(rate, 'FLOP/s')}"]
         times = [(what, duration_text(time_seconds(flops, rate), ascii_only)) for what, flops in spans]
         lines += _rows(times)
     return "\n".join(line.rstrip() for line in lines) + "\n"
