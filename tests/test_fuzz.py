@@ -274,7 +274,7 @@ def size_text(draw: Any, value: int) -> str:
 
 def number_text(draw: Any, value: float) -> str:
     forms = [repr(value), f"{value:g}", f"{value:.3e}"]
-    if value >= 0:
+    if not repr(value).startswith("-"):  # -0.0 >= 0, but "+-0.0" is no number
         forms.append("+" + repr(value))
     if 0 < value < 1:
         forms.append(repr(value).removeprefix("0"))  # .5
