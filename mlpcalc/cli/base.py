@@ -495,12 +495,17 @@ def plain(value: Any) -> Any:
     return str(value) if isinstance(value, StrEnum) else value
 
 
+def option_error(message: str, key: str) -> typer.BadParameter:
+    """A usage error naming the option a core key stands for (mixed_precision: --mixed-precision)."""
+    return typer.BadParameter(message, param_hint="--" + key.replace("_", "-"))
+
+
 def settings(**values: Any) -> Settings:
     """The core's Settings from the options; a contradiction is a usage error naming the option."""
     try:
         return Settings(**{key: plain(value) for key, value in values.items()})
     except SettingsError as error:
-        raise typer.BadParameter(str(error), param_hint="--" + error.key.replace("_", "-")) from None
+        raise option_error(str(error), error.key) from None
 
 
 def exit_on_closed_pipe(code: ExitCode) -> None:

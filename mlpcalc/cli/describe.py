@@ -30,6 +30,7 @@ from mlpcalc.cli.base import (
     emit,
     inputs_of,
     model_from,
+    option_error,
     print_notes,
     read_spec,
     settings,
@@ -600,7 +601,7 @@ def _training(
         given = rate is not None or device_peak is not None or utilization is not None
         return cost, training.throughput(rate, device_peak, utilization) if given else None
     except SettingsError as error:
-        raise typer.BadParameter(str(error), param_hint="--" + error.key.replace("_", "-")) from None
+        raise option_error(str(error), error.key) from None
 
 
 @app.command(**SPEC_COMMAND)

@@ -26,6 +26,7 @@ from mlpcalc.cli.base import (
     ascii_only,
     emit,
     inline_budget,
+    option_error,
     print_notes,
     read_spec,
     settings,
@@ -175,7 +176,7 @@ def fit(
     except FitError as error:  # one of the options makes no sense for the template: name it
         if error.key is None:
             raise
-        raise typer.BadParameter(str(error), param_hint="--" + error.key.replace("_", "-")) from None
+        raise option_error(str(error), error.key) from None
     if json_flag:
         from mlpcalc.documents import fit_document, frontier_document, to_json
 
