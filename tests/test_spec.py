@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from mlpcalc import SpecError, parse_spec
 from mlpcalc.core.activations import KINDS, Activation
 from mlpcalc.core.layers import ActivationLayer, BatchNormalization, Dense, Dropout, LayerNormalization
-from mlpcalc.core.spec import MAX_LAYERS, Kind, Spec, tokenize
+from mlpcalc.core.spec import MAX_LAYERS, Kind, Spec, _Parser, tokenize
 
 RELU, LINEAR = Activation("relu"), Activation("linear")
 
@@ -371,6 +371,31 @@ def test_a_repeated_layer_text_parses_as_it_does_alone(texts: list[str], default
     reused = "6x4->" + "->".join(texts) + default
     spelt_anew = "6x4->" + "->".join(text + " " * i for i, text in enumerate(texts)) + default
     assert outcome(reused) == outcome(spelt_anew)
+
+
+SPACED_TEXTS = [*LAYER_TEXTS, " 512", "\t512 ", "\u00a0512", " bn", "512 ", "", " "]
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(st.sampled_from(SPACED_TEXTS), min_size=1, max_size=14),
+    st.sampled_from(["", " relu", "->", " "]),
+)
+def test_reading_known_layer_texts_off_the_source_changes_nothing(texts: list[str], ending: str) -> None:
+    # A layer text seen before is read straight off the source, up to the next arrow: the
+    # spec, or the error with its span and hint, is what reading every token one by one gives.
+    def outcome(source: str) -> object:
+        try:
+            return parse_spec(source)
+        except SpecError as error:
+            return error.message, error.start, error.end, error.hint
+
+    source = "6x4->" + "->".join(texts) + ending
+    fast = outcome(source)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(_Parser, "known_layers", lambda self, parsed, drafts: None)
+        patched.setattr(_Parser, "layer_once", lambda self, parsed: self.layer())
+        assert fast == outcome(source)
 
 
 def test_a_repeated_layer_text_is_still_counted() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
 from mlpcalc.core.activations import LINEAR, Activation, format_number
@@ -108,6 +109,10 @@ class Dense:
         }
 
     def __str__(self) -> str:
+        return self._text
+
+    @cached_property  # a long model asks a Dense for its text thousands of times (diff compares texts)
+    def _text(self) -> str:
         return self.spec_text(repeat=1)
 
     def spec_text(self, repeat: int) -> str:

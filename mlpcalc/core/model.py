@@ -45,7 +45,7 @@ class Variable:
 @dataclass(frozen=True)
 class BuiltLayer:
     """A layer placed in a model: its Keras name, the shapes it sees and its parameters
-    (derived once, by `place`: a 10,000-layer model reads them many times)."""
+    (derived once, when the model places it: a 10,000-layer model reads them many times)."""
 
     name: str
     layer: Layer
@@ -54,13 +54,6 @@ class BuiltLayer:
     output_features: Shape  # the output shape without the batch axis
     params: int
     trainable_params: int
-
-    @classmethod
-    def place(cls, name: str, layer: Layer, input_shape: Shape, batch: int | None) -> BuiltLayer:
-        """`layer` placed on `input_shape`: the fields derived from it, computed here."""
-        return cls(
-            name, layer, input_shape, batch, layer.output_shape(input_shape), *_counts(layer, input_shape)
-        )
 
     @property
     def keras_class(self) -> str:
@@ -135,10 +128,25 @@ class Model:
         names = self.layer_names or automatic_names(self.spec)
         built: list[BuiltLayer] = []
         shape = self.spec.input_shape
+        placed: dict[tuple[int, Shape], tuple[Shape, int, int]] = {}  # a long model repeats its layers
         for name, layer in zip(names, self.spec.layers, strict=True):
-            built.append(BuiltLayer.place(name, layer, shape, self.batch))
-            shape = built[-1].output_features
+            if (derived := placed.get((id(layer), shape))) is None:
+                derived = placed[id(layer), shape] = (layer.output_shape(shape), *_counts(layer, shape))
+            built.append(BuiltLayer(name, layer, shape, self.batch, *derived))
+            shape = derived[0]
         return tuple(built)
+
+    @cached_property
+    def placements(self) -> tuple[tuple[BuiltLayer, int], ...]:
+        """Each distinct layer on each distinct input (the first such), and how many the model
+        holds: a sum over a long model's layers, which repeat, is a short sum over these."""
+        first: dict[tuple[int, Shape], BuiltLayer] = {}
+        counts: dict[tuple[int, Shape], int] = {}
+        for layer in self.layers:
+            key = (id(layer.layer), layer.input_shape)
+            first.setdefault(key, layer)
+            counts[key] = counts.get(key, 0) + 1
+        return tuple((layer, counts[key]) for key, layer in first.items())
 
     @property
     def has_automatic_names(self) -> bool:
@@ -180,11 +188,11 @@ class Model:
 
     @property
     def total_macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
+        return sum(layer.macs * count for layer, count in self.placements)
 
     @property
     def total_flops(self) -> int:
-        return sum(layer.flops for layer in self.layers)
+        return sum(layer.flops * count for layer, count in self.placements)
 
     @property
     def params_bytes(self) -> int:

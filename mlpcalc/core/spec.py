@@ -66,15 +66,20 @@ class Spec:
     def __str__(self) -> str:
         """Canonical form: parses back to an equal Spec; identical Dense runs use `*`."""
         parts = ["x".join(map(str, self.input_shape))]
-        texts: dict[Layer, str] = {}  # a long spec repeats its layers: each written once
-        for layer, run in groupby(self.layers):
+        # A long spec repeats a few layer objects: each is written once. Texts are canonical,
+        # so equal texts are equal layers, and runs are found comparing strings.
+        texts: dict[int, str] = {}
+        layer_of: dict[str, Layer] = {}
+        for layer in self.layers:
+            if id(layer) not in texts:
+                texts[id(layer)] = text = str(layer)
+                layer_of.setdefault(text, layer)
+        for text, run in groupby(texts[id(layer)] for layer in self.layers):
             count = len(list(run))
-            if isinstance(layer, Dense) and count > 1:
+            if count > 1 and isinstance(layer := layer_of[text], Dense):
                 parts.append(layer.spec_text(repeat=count))
             else:
-                if layer not in texts:
-                    texts[layer] = str(layer)
-                parts.extend([texts[layer]] * count)
+                parts.extend([text] * count)
         return "->".join(parts)
 
 
@@ -318,6 +323,7 @@ class _Parser:
         while not self.at(Kind.END):
             if self.at(Kind.ARROW):
                 self.advance()
+                self.known_layers(parsed, drafts)
                 drafts.append(self.counted(self.layer_once(parsed)))
             elif self.at(Kind.NAME) and self.token.space_before:
                 self.default_start = self.token.start
@@ -345,6 +351,26 @@ class _Parser:
                 self.previous,
             )
         return draft
+
+    def known_layers(self, parsed: dict[str, _DenseDraft | Layer], drafts: list[_DenseDraft | Layer]) -> None:
+        """After an arrow: the layers whose text was parsed before, each followed by an arrow,
+        read straight off the source, up to the first text not seen yet (a 10,000-layer spec
+        repeats a few texts; cutting their tokens was most of its parsing)."""
+        source, pos = self.source, self.tokens.pos
+        start = pos
+        while True:
+            while source[start : start + 1] in (" ", "\t", "\r", "\n"):
+                start += 1
+            end = source.find("->", start)
+            draft = parsed.get(source[start:end]) if end > start else None
+            if draft is None or self.layer_count + _repeat(draft) > MAX_LAYERS:  # else: the error
+                break
+            drafts.append(draft)
+            self.layer_count += _repeat(draft)
+            pos = start = end + 2
+        if pos != self.tokens.pos:  # the arrow after the last layer read is the token read last
+            arrow = Token(Kind.ARROW, "->", pos - 2, _is_space(source[pos - 3]))
+            self.tokens.pos, self.tokens.last, self.previous = pos, arrow, arrow
 
     def layer_once(self, parsed: dict[str, _DenseDraft | Layer]) -> _DenseDraft | Layer:
         """The layer after an arrow. A layer's text parses alone, the same wherever it stands,
@@ -500,12 +526,15 @@ class _Parser:
                 hint="for an output activation, write it after the units, as in 784->10:softmax",
             )
         layers: list[Layer] = []
+        made: dict[int, Dense] = {}  # one Dense per draft: a repeated text gives one layer object
         for i, draft in enumerate(drafts):
             if not isinstance(draft, _DenseDraft):
                 layers.append(draft)
                 continue
-            activation = draft.activation or default or LINEAR
-            layers += [Dense(draft.units, activation, draft.use_bias)] * draft.repeat
+            if (dense := made.get(id(draft))) is None:
+                activation = draft.activation or default or LINEAR
+                dense = made[id(draft)] = Dense(draft.units, activation, draft.use_bias)
+            layers += [dense] * draft.repeat
             if i == last and draft.activation is None:
                 # The model's last Dense keeps no activation: it gives logits.
                 layers[-1] = Dense(draft.units, LINEAR, draft.use_bias)

@@ -18,8 +18,8 @@ def layer_count(layer: BuiltLayer, convention: str) -> int:
 
 def convention_total(model: Model, convention: str, batch: int = 1) -> int:
     """What the tool `convention` reports for `model` run on `batch` samples."""
-    parts = [layer.layer.counted(convention, layer.input_shape) for layer in model.layers]
-    return sum(scaled * batch + fixed for scaled, fixed in parts)
+    parts = [(layer.layer.counted(convention, layer.input_shape), n) for layer, n in model.placements]
+    return sum((scaled * batch + fixed) * n for (scaled, fixed), n in parts)
 
 
 def by_convention(model: Model) -> dict[str, int]:

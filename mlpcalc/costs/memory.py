@@ -81,9 +81,9 @@ def memory_report(model: Model, settings: Settings) -> MemoryReport:
         for layer, (before, after) in zip(model.layers, pairwise(elements), strict=True)
     )
     saved = 0
-    for layer in model.layers:
+    for layer, count in model.placements:
         values, masks = layer.layer.kept_for_backward(layer.input_shape)
-        saved += values * activation_bytes + masks * MASK_BYTES
+        saved += (values * activation_bytes + masks * MASK_BYTES) * count
     optimizer = settings.training_optimizer
     return MemoryReport(
         batch=batch,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from functools import cache
 
 from mlpcalc.core.model import BuiltLayer
 from mlpcalc.core.text import BINARY_UNITS, binary_size
@@ -45,7 +44,7 @@ def _aligned(
     if excess <= 0:  # it fits: every cell on one line
         line = _line_format(widths, right)
         return [line.format(*row).rstrip() for row in rows]
-    longest = {i: max(map(_longest_word, (row[i] for row in rows)), default=0) for i in whole}
+    longest = {i: max(map(_longest_word, {row[i] for row in rows}), default=0) for i in whole}
     text = [i for i in range(columns) if i not in whole]
     # Text columns narrow to MIN_TEXT, then numeric ones to their longest word; past that, the
     # table is wider than the terminal rather than unreadable.
@@ -54,16 +53,18 @@ def _aligned(
             cut = min(max(excess, 0), max(widths[i] - floors[i], 0))
             widths[i], excess = widths[i] - cut, excess - cut
     line = _line_format(widths, right)
+    # Each distinct cell of a column wrapped once: a long model's table repeats its cells.
+    wrapped = [
+        {cell: (cell,) if len(cell) <= fits else _wrap(cell, fits, i not in whole) for cell in column}
+        for i, (fits, column) in enumerate(zip(widths, map(set, zip(*rows, strict=True)), strict=True))
+    ]
     lines = []
     for row in rows:
-        if all(len(cell) <= w for cell, w in zip(row, widths, strict=True)):
+        cells = [column[cell] for column, cell in zip(wrapped, row, strict=True)]
+        if max(map(len, cells)) == 1:
             lines.append(line.format(*row).rstrip())
-            continue
-        cells = [
-            (cell,) if len(cell) <= widths[i] else _wrap(cell, widths[i], i not in whole)
-            for i, cell in enumerate(row)
-        ]
-        lines += [line.format(*parts).rstrip() for parts in itertools.zip_longest(*cells, fillvalue="")]
+        else:
+            lines += [line.format(*parts).rstrip() for parts in itertools.zip_longest(*cells, fillvalue="")]
     return lines
 
 
@@ -87,7 +88,6 @@ def _longest_word(cell: str) -> int:
     return max(map(len, _words(cell))) if " " in cell else len(cell)
 
 
-@cache  # a long model's table repeats its cells (shapes, classes, "="): each is wrapped once
 def _wrap(cell: str, width: int, breakable: bool) -> tuple[str, ...]:
     """`cell` in lines of at most `width`, broken at spaces (and inside a word if `breakable`)."""
     lines: list[str] = []
@@ -122,7 +122,7 @@ def _cells(
     holds those of each layer on each input already seen (a long model repeats its layers)."""
     if layer is None:
         return (None,) * 5
-    key = (layer.layer, layer.input_shape)
+    key = (id(layer.layer), layer.input_shape)  # the layer objects live as long as `known`
     if key not in known:
         known[key] = (
             str(layer.layer),
