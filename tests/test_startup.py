@@ -1,7 +1,8 @@
-"""Start-up is a feature: the modules `summary`, `variables` and `check` import beyond what the floor
-(benchmarks/floor.py: typer and rich, a table printed) imports are recorded in startup_modules.json,
-and the list may not grow. numpy, drawsvg and the interop libraries never appear on it, and a
-summary written to a pipe or a file (plain text) does not import rich at all.
+"""Start-up is a feature: the modules `summary`, `variables`, `check` and `--help` import beyond
+what the floor (benchmarks/floor.py: typer and rich, a table printed) imports are recorded in
+startup_modules.json, and the list may not grow. numpy, drawsvg and the interop libraries never
+appear on it, a summary written to a pipe or a file (plain text) does not import rich at all,
+and the command list so written imports neither typer nor rich (tests/test_plain_help.py).
 
 A module taken off the list (an import made lazy) is taken off the record in the same change; one
 added is a start-up cost someone must decide to pay, in startup_modules.json, with the reason in
@@ -25,6 +26,7 @@ COMMANDS = {
     "summary": ["summary", SPEC],
     "variables": ["variables", SPEC],
     "check": ["check", SPEC, "--max-params", "1000000"],
+    "--help": ["--help"],  # the command list, drawn without typer (render/typer_help.py)
 }
 NEVER = ("numpy", "drawsvg", "h5py", "onnx", "vl_convert", "torch", "keras")
 # Run before the code: as the process ends, it writes the name of every module it holds, from

@@ -1,20 +1,24 @@
 """The `mlpcalc` command: parse arguments, call the core, hand results to render.
 
-base.py is the plumbing (the app, specs from stdin or files, stdout and errors); the
-commands are grouped by what they do, and importing a group's module registers its commands.
-Start-up is a feature: typer builds every registered command before it runs one, so `main`
-registers the command it runs alone (all of them for `mlpcalc --help` or a mistyped name),
-while `app`, for tests and scripts, has them all.
+base.py is the plumbing (the app, specs from stdin or files, errors), streams.py the
+process's streams and signals; the commands are grouped by what they do, and importing a
+group's module registers its commands. Start-up is a feature: typer builds every registered
+command before it runs one, so `main` registers the command it runs alone (all of them for a
+mistyped name), while `app`, for tests and scripts, has them all; the list of commands into a
+pipe or a file (`mlpcalc --help`) is drawn from command_list.py without typer at all.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from mlpcalc.cli import streams
+
 if TYPE_CHECKING:
-    from mlpcalc.cli.base import GuardedStdout, app
+    from mlpcalc.cli.base import app
 
 # Each command's module, in --help order (the order the modules register them in).
 MODULES = {
@@ -32,6 +36,7 @@ MODULES = {
     "diagram": "diagram",
     "completions": "completions",
 }
+PROGRAM = "mlpcalc"  # the console script, the name typer's usage line gives
 # What may stand before the command: the callback's option, and the end of options.
 TOP_LEVEL_WORDS = ("--debug", "--")
 
@@ -50,7 +55,11 @@ def invoked(arguments: list[str]) -> str | None:
 
 
 def main() -> NoReturn:
-    """Console-script entry point: the command run, registered alone."""
+    """Console-script entry point: the command run, registered alone; the list of commands
+    into a pipe or a file drawn without typer."""
+    streams.take_over()
+    if sys.argv[1:] in (["--help"], ["-h"]):
+        _plain_command_list()
     command = invoked(sys.argv[1:])
     load(command)
     from mlpcalc.cli import base
@@ -64,9 +73,26 @@ def main() -> NoReturn:
     base.main()
 
 
+def _plain_command_list() -> None:
+    """`mlpcalc --help` as typer prints it where nothing is coloured, then exit; back to typer
+    for a terminal, an output without UTF-8, another program name (`python -m mlpcalc`), or a
+    drawing only rich knows."""
+    if streams.may_be_terminal(streams.TYPER_TERMINAL_VARIABLES) or streams.ascii_only():
+        return
+    if sys.platform == "win32" or os.path.basename(sys.argv[0]) != PROGRAM:
+        return
+    from mlpcalc.cli.command_list import COMMAND_LIST
+    from mlpcalc.render.typer_help import plain_help
+
+    text = plain_help(COMMAND_LIST, PROGRAM, streams.rich_width())
+    if text is not None:
+        streams.emit(text)
+        sys.exit(0)
+
+
 def __getattr__(name: str) -> Any:
-    """`app` with every command, and what base.py exports, on first use."""
-    if name in ("app", "GuardedStdout"):
+    """`app` with every command, on first use."""
+    if name == "app":
         load()
         from mlpcalc.cli import base
 
@@ -74,4 +100,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["GuardedStdout", "app", "load", "main"]
+__all__ = ["app", "load", "main"]

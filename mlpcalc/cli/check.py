@@ -28,14 +28,13 @@ from mlpcalc.cli.base import (
     ParamsOpt,
     SamplesOpt,
     app,
-    ascii_only,
-    emit,
     exit_on_closed_pipe,
     is_model_file,
     model_from,
     plain,
     read_spec,
 )
+from mlpcalc.cli.streams import ascii_only, emit
 from mlpcalc.core.errors import ExitCode, FileError
 from mlpcalc.core.text import shown
 

@@ -28,9 +28,7 @@ from mlpcalc.cli.base import (
     SamplesOpt,
     SizeDTypeOpt,
     app,
-    ascii_only,
     closed_choice,
-    emit,
     inline_budget,
     is_model_file,
     model_from,
@@ -39,6 +37,7 @@ from mlpcalc.cli.base import (
     read_input,
     settings,
 )
+from mlpcalc.cli.streams import ascii_only, emit
 from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.errors import FileError, SpecError

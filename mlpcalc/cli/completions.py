@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import typer
 
-from mlpcalc.cli.base import JsonOpt, app, ascii_only, closed_choice, emit
+from mlpcalc.cli.base import JsonOpt, app, closed_choice
+from mlpcalc.cli.streams import ascii_only, emit
 from mlpcalc.core.errors import FileError
 from mlpcalc.core.outputs import write_bytes
 from mlpcalc.core.text import shown

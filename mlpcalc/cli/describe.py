@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -26,8 +25,6 @@ from mlpcalc.cli.base import (
     StyleChoice,
     TableStyleChoice,
     app,
-    ascii_only,
-    emit,
     inputs_of,
     model_from,
     option_error,
@@ -36,6 +33,7 @@ from mlpcalc.cli.base import (
     settings,
     terminal_columns,
 )
+from mlpcalc.cli.streams import ascii_only, emit, may_be_terminal
 from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.errors import ModelError, SettingsError
@@ -375,7 +373,7 @@ def _keras_width(
 def _print_keras_table(
     figures: Figures, width: int, costs: bool, show_trainable: bool, rows: range | None
 ) -> None:
-    if not costs and not ascii_only() and not _may_be_terminal():  # plain text, without importing rich
+    if not costs and not ascii_only() and not may_be_terminal():  # plain text, without importing rich
         from mlpcalc.render.keras_table import plain_summary
 
         text = plain_summary(
@@ -404,12 +402,6 @@ def _print_keras_table(
         ascii_only=ascii_only(),
     )
     emit(text)
-
-
-def _may_be_terminal() -> bool:
-    """Whether rich might take stdout for a terminal (and colour the table): a tty, or what rich
-    reads from the environment to say so (TTY_COMPATIBLE, FORCE_COLOR), which rich then judges."""
-    return sys.stdout.isatty() or "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ
 
 
 def _picture_targets(

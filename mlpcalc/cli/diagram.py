@@ -14,15 +14,14 @@ from mlpcalc.cli.base import (
     NameOpt,
     SpecArg,
     app,
-    ascii_only,
     closed_choice,
-    emit,
     inputs_of,
     model_from,
     plain,
     print_notes,
 )
 from mlpcalc.cli.run import ForceOpt
+from mlpcalc.cli.streams import ascii_only, emit
 from mlpcalc.core.errors import FileError
 from mlpcalc.core.outputs import output_target, write_bytes
 from mlpcalc.core.text import binary_size, shown

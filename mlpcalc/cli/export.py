@@ -18,9 +18,7 @@ from mlpcalc.cli.base import (
     NameOpt,
     SpecArg,
     app,
-    ascii_only,
     closed_choice,
-    emit,
     holds_weights,
     inputs_of,
     model_file_weights,
@@ -29,6 +27,7 @@ from mlpcalc.cli.base import (
     print_notes,
 )
 from mlpcalc.cli.run import ForceOpt, InitOpt, InitSeedOpt, QuietOpt
+from mlpcalc.cli.streams import ascii_only, emit
 from mlpcalc.core.errors import FileError
 from mlpcalc.core.model import Model
 from mlpcalc.core.outputs import OutputKind, output_target, write_bytes

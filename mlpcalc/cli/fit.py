@@ -23,8 +23,6 @@ from mlpcalc.cli.base import (
     SamplesOpt,
     SizeDTypeOpt,
     app,
-    ascii_only,
-    emit,
     inline_budget,
     option_error,
     print_notes,
@@ -32,6 +30,7 @@ from mlpcalc.cli.base import (
     settings,
     terminal_columns,
 )
+from mlpcalc.cli.streams import ascii_only, emit
 from mlpcalc.core.conventions import MLPCALC
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.quantities import received

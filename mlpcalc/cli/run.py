@@ -17,13 +17,12 @@ from mlpcalc.cli.base import (
     SpecArg,
     TableStyleChoice,
     app,
-    ascii_only,
-    emit,
     model_file_weights,
     model_from,
     plain,
     print_notes,
 )
+from mlpcalc.cli.streams import ascii_only, emit
 from mlpcalc.core.dtypes import DEFAULT_DTYPE
 from mlpcalc.core.spec import MAX_SIZE
 from mlpcalc.engine.names import DEFAULT_INITIALIZER
