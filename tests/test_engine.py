@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import re
 from pathlib import Path
@@ -11,12 +12,15 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_spec import spec_strategy
 
 from mlpcalc import parse
 from mlpcalc.core.errors import FileError, ResourceError, WeightsError
+from mlpcalc.core.layers import Dense
 from mlpcalc.core.model import Model
 from mlpcalc.core.spec import Spec
+from mlpcalc.engine import forward as forward_module
 from mlpcalc.engine.arrays import release
 from mlpcalc.engine.forward import NormalRows, Stats, WeightsSource, check_memory, forward, plan
 from mlpcalc.engine.names import INITIALIZERS
@@ -253,6 +257,53 @@ def test_stats_count_zeros_nans_and_infs() -> None:
     assert (summary["nan"], summary["inf"], summary["zeros_fraction"]) == (1, 1, 2 / 6)
     assert (summary["mean"], summary["min"], summary["max"]) == (0.0, -1.0, 1.0)
     assert summary["std"] == pytest.approx(np.sqrt(0.5))
+
+
+SPECIAL_VALUES = [0.0, -0.0, np.nan, np.inf, -np.inf, 1.5, -2.0, 3e38, -3e38, 1e-45]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(SPECIAL_VALUES), min_size=3, max_size=3), min_size=1, max_size=30),
+    st.integers(1, 4),
+)
+def test_stats_are_those_of_the_finite_values(rows: list[list[float]], pieces: int) -> None:
+    # A block with no NaN or infinity skips the masks; either way the figures are those of the
+    # finite values, counted as numpy counts them, whatever the blocks the output comes in.
+    values = np.array(rows, dtype=np.float32)
+    stats = Stats()
+    for piece in np.array_split(values, pieces):
+        stats.add(piece)
+    finite = values[np.isfinite(values)].astype(np.float64)
+    summary = stats.to_dict()
+    assert (summary["nan"], summary["inf"]) == (int(np.isnan(values).sum()), int(np.isinf(values).sum()))
+    assert summary["zeros_fraction"] == np.count_nonzero(values == 0) / values.size
+    if finite.size:
+        assert (summary["min"], summary["max"]) == (finite.min(), finite.max())
+        # float64 sums: within a few rounding errors of the largest value of the exact mean
+        assert summary["mean"] == pytest.approx(
+            math.fsum(finite) / finite.size, abs=1e-12 * abs(finite).max()
+        )
+    else:
+        assert summary["mean"] is summary["min"] is summary["max"] is None
+
+
+# A row of the smallest float32 numbers gives products that round to -0.0 where negative.
+@pytest.mark.parametrize(
+    "spec", ["4->64:relu->3", "4->64->3 relu", "4->64:relu->64:relu->2:relu", "4->64:tanh"]
+)
+def test_a_zero_bias_before_a_relu_is_skipped_to_the_bit(spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Keras's initial bias is +0.0 everywhere: before a relu, adding it changes no bit of the
+    # output (NaN, infinities and -0.0 inputs too), so the engine does not add it; before a
+    # tanh it turns a -0.0 into +0.0, and is added.
+    model = parse(spec)
+    weights = init_weights(model, generators(0)[0], "glorot_uniform")
+    x = np.array([[1e-45] * 4, [-0.0] * 4, [np.nan, 1.0, 2.0, 3.0], [np.inf, -np.inf, 0.0, 1.0]] * 3)
+    x = x.astype(np.float32)
+    skipped = forward(plan(model, len(x)), weights, x)
+    monkeypatch.setattr(forward_module, "_adds_bias", lambda layer, arrays: isinstance(layer, Dense))
+    added = forward(plan(model, len(x)), weights, x)
+    assert skipped.view(np.uint32).tolist() == added.view(np.uint32).tolist()
 
 
 def test_memory_check_refuses_before_allocating() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import mmap
 import os
+import sys
 import tokenize
 import zipfile
 import zlib
@@ -202,6 +203,9 @@ def release(array: NDArray[np.generic], start: int, stop: int) -> None:
     first = offset_in_mapping + start * array.strides[0]
     last = offset_in_mapping + stop * array.strides[0]
     begin = first - first % mmap.PAGESIZE
-    if array.flags.writeable:
+    if array.flags.writeable and not sys.platform.startswith("linux"):
+        # Linux keeps the dropped pages of a shared mapping, written, in its page cache and
+        # writes them out itself (the output is flushed whole at the end); elsewhere the
+        # system might drop what was written, so it is written out first.
         mapping.flush(begin, last - begin)
     mapping.madvise(mmap.MADV_DONTNEED, begin, last - begin)

@@ -71,26 +71,30 @@ class Stats:
             self._add_block(block)
 
     def _add_block(self, values: Array) -> None:
-        finite = np.isfinite(values)
-        self.nans += int(np.isnan(values).sum())
-        self.infs += int(np.isinf(values).sum())
-        self.zeros += int(np.count_nonzero(values == 0))
+        if not values.size:
+            return
         self.count += values.size
-        clean = values if finite.all() else values[finite]
-        if clean.size:
-            self.minimum = min(self.minimum, float(clean.min()))
-            self.maximum = max(self.maximum, float(clean.max()))
-            exponent = math.frexp(max(abs(self.minimum), abs(self.maximum)))[1]
-            if exponent > self.scale:  # rescale what was summed so far to the new exponent
-                shift, self.scale = self.scale - exponent, exponent
-                self.total, self.squares = math.ldexp(self.total, shift), math.ldexp(self.squares, 2 * shift)
-            scaled = (
-                clean.astype(np.float64)
-                if self.scale == 0
-                else np.ldexp(clean, -self.scale, dtype=np.float64)
-            )
-            self.total += float(scaled.sum())
-            self.squares += float(np.square(scaled).sum())
+        self.zeros += values.size - int(np.count_nonzero(values))  # NaN is not zero; -0.0 is
+        clean, low, high = values, float(values.min()), float(values.max())
+        if not (math.isfinite(low) and math.isfinite(high)):  # a NaN or an infinity: set them apart
+            finite = np.isfinite(values)
+            self.nans += int(np.isnan(values).sum())
+            self.infs += int(np.isinf(values).sum())
+            clean = values[finite]
+            if not clean.size:
+                return
+            low, high = float(clean.min()), float(clean.max())
+        self.minimum = min(self.minimum, low)
+        self.maximum = max(self.maximum, high)
+        exponent = math.frexp(max(abs(self.minimum), abs(self.maximum)))[1]
+        if exponent > self.scale:  # rescale what was summed so far to the new exponent
+            shift, self.scale = self.scale - exponent, exponent
+            self.total, self.squares = math.ldexp(self.total, shift), math.ldexp(self.squares, 2 * shift)
+        scaled = (
+            clean.astype(np.float64) if self.scale == 0 else np.ldexp(clean, -self.scale, dtype=np.float64)
+        )
+        self.total += float(scaled.sum())
+        self.squares += float(np.square(scaled).sum())
 
     def to_dict(self) -> dict[str, float | int | None]:
         finite = self.count - self.nans - self.infs
@@ -289,6 +293,7 @@ class _Step:
     layer: Layer
     arrays: tuple[Array, ...]
     width: int
+    adds_bias: bool = False  # a Dense whose bias changes its output (see _adds_bias)
 
 
 def _prepare(model: Model, weights: Weights, dtype: np.dtype[np.floating]) -> list[_Step]:
@@ -300,8 +305,19 @@ def _prepare(model: Model, weights: Weights, dtype: np.dtype[np.floating]) -> li
             # Keras: (x - mean) * (rsqrt(variance + eps) * gamma) + beta
             scale = (1 / np.sqrt(variance + dtype.type(built.layer.epsilon))) * gamma
             arrays = (mean, scale.astype(dtype), beta)
-        steps.append(_Step(built.layer, arrays, built.output_features[-1]))
+        steps.append(_Step(built.layer, arrays, built.output_features[-1], _adds_bias(built.layer, arrays)))
     return steps
+
+
+def _adds_bias(layer: Layer, arrays: tuple[Array, ...]) -> bool:
+    """Whether adding a Dense's bias changes what it gives. Keras's initial bias, every value
+    +0.0, before a relu does not: it would only turn -0.0 into +0.0, which the relu does too,
+    so the pass over the output is skipped and the result is the same to the bit (another
+    activation may keep a -0.0)."""
+    if not isinstance(layer, Dense) or not layer.use_bias:
+        return False
+    bias = arrays[1]
+    return layer.activation.name != "relu" or bool(bias.any()) or bool(np.signbit(bias).any())
 
 
 def _blocks(x: Array) -> Iterator[Array]:
@@ -330,7 +346,7 @@ def _dense(step: _Step, x: Array, spare: Array) -> Array:
     out = spare[: x.shape[0] * kernel.shape[1]].reshape(x.shape[0], kernel.shape[1])
     for start in range(0, x.shape[0], PRODUCT_ROWS):  # OpenBLAS's workspace grows with the rows
         np.matmul(x[start : start + PRODUCT_ROWS], kernel, out=out[start : start + PRODUCT_ROWS])
-    if not layer.use_bias:
+    if not step.adds_bias:
         _activate(layer, out)
         return out
     bias = step.arrays[1]
