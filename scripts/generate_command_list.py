@@ -5,15 +5,18 @@
 
 `mlpcalc --help` into a pipe or a file is drawn from that module without importing typer,
 rich or the commands (render/typer_help.py): typer alone takes longer to start than the whole
-list takes to draw. The texts are typer's own, taken from its help functions as plain text;
-tests/test_help.py fails when the module differs from what this writes, and when the drawing
-differs from typer's at any width.
+list takes to draw. The texts are typer's own, taken as plain text from the helpers its help
+is drawn with (typer/rich_utils.py's private _get_help_text, _get_parameter_help and
+_make_command_help: typer is pinned in pyproject.toml), and the program's name is the console
+script's in pyproject.toml. tests/test_plain_help.py fails when the module differs from what
+this writes, and when the drawing differs from typer's at any width.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from pathlib import Path
 
 import typer
@@ -22,7 +25,9 @@ from typer import rich_utils
 from mlpcalc.cli import app
 from mlpcalc.render.typer_help import GroupHelp
 
-OUT = Path(__file__).resolve().parent.parent / "mlpcalc" / "cli" / "command_list.py"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "mlpcalc" / "cli" / "command_list.py"
+ENTRY_POINT = "mlpcalc.cli:main"
 MARKUP = "rich"  # typer's markup mode when rich is installed, mlpcalc's
 
 
@@ -57,24 +62,31 @@ def group_help() -> GroupHelp:
     return GroupHelp(usage, description, tuple(options), tuple(commands))
 
 
-def module_text(help: GroupHelp) -> str:
-    """The module, one text a line (a description line a string), as ruff formats it."""
+def program() -> str:
+    """The console script's name: what typer's usage line calls the program."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    return next(name for name, entry in scripts.items() if entry == ENTRY_POINT)
+
+
+def module_text(group: GroupHelp, name: str) -> str:
+    """The module, one text a line (a description line a string)."""
     lines = [
         '"""The texts of `mlpcalc --help`, written by scripts/generate_command_list.py from the CLI:',
-        'do not edit (render/typer_help.py draws them; tests/test_help.py checks both)."""',
+        'do not edit (render/typer_help.py draws them; tests/test_plain_help.py checks both)."""',
         "",
         "from mlpcalc.render.typer_help import GroupHelp",
         "",
+        f"PROGRAM = {name!r}  # the console script: the program typer's usage line names",
         "COMMAND_LIST = GroupHelp(",
-        f"    usage={help.usage!r},",
+        f"    usage={group.usage!r},",
         "    description=(",
-        *(f"        {line!r}" for line in help.description.splitlines(keepends=True)),
+        *(f"        {line!r}" for line in group.description.splitlines(keepends=True)),
         "    ),",
         "    options=(",
-        *(f"        {option!r}," for option in help.options),
+        *(f"        {option!r}," for option in group.options),
         "    ),",
         "    commands=(",
-        *(f"        {command!r}," for command in help.commands),
+        *(f"        {command!r}," for command in group.commands),
         "    ),",
         ")",
     ]
@@ -87,7 +99,7 @@ def main() -> None:
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed module differs")
     args = parser.parse_args()
-    text = module_text(group_help())
+    text = module_text(group_help(), program())
     if args.check:
         if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
             sys.exit(f"{OUT.name} is out of date: run python scripts/generate_command_list.py")

@@ -49,9 +49,8 @@ def generator() -> ModuleType:
 def test_the_command_list_holds_the_clis_texts() -> None:
     # A command added, an option or a help text changed: the module must be written again.
     written = generator()
-    assert (ROOT / "mlpcalc" / "cli" / "command_list.py").read_text() == written.module_text(
-        written.group_help()
-    )
+    module = written.module_text(written.group_help(), written.program())
+    assert (ROOT / "mlpcalc" / "cli" / "command_list.py").read_text() == module
 
 
 @pytest.mark.parametrize("width", [*range(MIN_WIDTH, 241), 300, 500, 1000])
@@ -112,6 +111,32 @@ def test_the_plain_list_imports_neither_typer_nor_rich() -> None:
 def test_colours_asked_for_are_typers_to_draw() -> None:
     done = run(MLPCALC, "--help", FORCE_COLOR="1")
     assert done.returncode == 0 and "\x1b[" in done.stdout
+
+
+@pytest.mark.skipif(not MLPCALC, reason="the mlpcalc script is not installed")
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"TYPER_USE_RICH": "0"},  # click's own help, no panels
+        {"PYTHONIOENCODING": "gb18030"},  # not UTF-8: rich draws ASCII boxes
+        {"PYTHONIOENCODING": "ascii"},
+        {"COLUMNS": "0"},  # rich takes it as it is
+        {"COLUMNS": "39"},
+        {"TERMINAL_WIDTH": "100"},
+        {"GITHUB_ACTIONS": "true"},
+        {"PY_COLORS": "1"},
+        {"TTY_COMPATIBLE": "1"},
+        {"NO_COLOR": "1"},
+        {"TERM": "dumb"},
+    ],
+)
+def test_the_list_is_typers_in_every_environment(environment: dict[str, str]) -> None:
+    # `--debug --help` always runs typer: the reference for what `--help` must print.
+    drawn, typer_drew = (
+        run(MLPCALC, "--help", **environment),
+        run(MLPCALC, "--debug", "--help", **environment),
+    )
+    assert (drawn.returncode, drawn.stdout, drawn.stderr) == (0, typer_drew.stdout, "")
 
 
 def test_another_program_name_is_typers_to_draw() -> None:

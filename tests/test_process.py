@@ -32,6 +32,22 @@ def test_console_script() -> None:
     assert done.stdout == reference_text("seed_3-2-2-2_relu.keras3.width76.txt")  # Keras 3, 80 columns
 
 
+@pytest.mark.skipif(not MLPCALC, reason="the mlpcalc script is not installed")
+def test_an_output_that_is_not_utf8_gets_richs_ascii_boxes() -> None:
+    # rich (so Keras) draws its boxes in ASCII for any encoding whose name does not start with
+    # "utf": gb18030 could encode the box characters, and got them once, unlike Keras's table.
+    def summary(encoding: str) -> str:
+        done = subprocess.run(
+            [MLPCALC, "summary", "784->512->10 relu"], capture_output=True, check=False, timeout=60,
+            env={**ENV, "PYTHONIOENCODING": encoding},
+        )  # fmt: skip
+        assert done.returncode == 0 and done.stderr == b""
+        return done.stdout.decode("ascii")
+
+    assert summary("gb18030") == summary("ascii")
+    assert "+---" in summary("gb18030")
+
+
 def test_python_dash_m() -> None:
     done = run(sys.executable, "-m", "mlpcalc", "--version")
     assert done.returncode == 0

@@ -36,7 +36,6 @@ MODULES = {
     "diagram": "diagram",
     "completions": "completions",
 }
-PROGRAM = "mlpcalc"  # the console script, the name typer's usage line gives
 # What may stand before the command: the callback's option, and the end of options.
 TOP_LEVEL_WORDS = ("--debug", "--")
 
@@ -75,15 +74,16 @@ def main() -> NoReturn:
 
 def _plain_command_list() -> None:
     """`mlpcalc --help` as typer prints it where nothing is coloured, then exit; back to typer
-    for a terminal, an output without UTF-8, another program name (`python -m mlpcalc`), or a
-    drawing only rich knows."""
-    if streams.may_be_terminal(streams.TYPER_TERMINAL_VARIABLES) or streams.ascii_only():
+    for a terminal, what typer's help reads from the environment (colours, its own width, no
+    rich), an output that is not UTF-8, another program name (`python -m mlpcalc`), Windows,
+    or a drawing only rich knows."""
+    if streams.may_be_terminal(streams.TYPER_HELP_VARIABLES) or streams.ascii_only():
         return
-    if sys.platform == "win32" or os.path.basename(sys.argv[0]) != PROGRAM:
-        return
-    from mlpcalc.cli.command_list import COMMAND_LIST
+    from mlpcalc.cli.command_list import COMMAND_LIST, PROGRAM
     from mlpcalc.render.typer_help import plain_help
 
+    if sys.platform == "win32" or os.path.basename(sys.argv[0]) != PROGRAM:  # typer's usage line names it
+        return
     text = plain_help(COMMAND_LIST, PROGRAM, streams.rich_width())
     if text is not None:
         streams.emit(text)

@@ -1,8 +1,9 @@
 """The texts of `mlpcalc --help`, written by scripts/generate_command_list.py from the CLI:
-do not edit (render/typer_help.py draws them; tests/test_help.py checks both)."""
+do not edit (render/typer_help.py draws them; tests/test_plain_help.py checks both)."""
 
 from mlpcalc.render.typer_help import GroupHelp
 
+PROGRAM = 'mlpcalc'  # the console script: the program typer's usage line names
 COMMAND_LIST = GroupHelp(
     usage='[OPTIONS] COMMAND [ARGS]...',
     description=(

@@ -14,10 +14,18 @@ from typing import Any, NoReturn
 
 from mlpcalc.core.errors import ExitCode
 
-# What rich and typer read from the environment to colour an output that is no terminal:
-# then rich draws it (render/ draws plain text without rich only where nothing is coloured).
+# What rich reads from the environment to colour an output that is no terminal: then rich
+# draws it (render/ draws plain text without rich only where nothing is coloured). typer's help
+# reads more (typer/rich_utils.py, typer/core.py): colours, a width of its own, no rich at all.
 RICH_TERMINAL_VARIABLES = ("TTY_COMPATIBLE", "FORCE_COLOR")
-TYPER_TERMINAL_VARIABLES = (*RICH_TERMINAL_VARIABLES, "PY_COLORS", "GITHUB_ACTIONS", "TERMINAL_WIDTH")
+TYPER_HELP_VARIABLES = (
+    *RICH_TERMINAL_VARIABLES,
+    "PY_COLORS",
+    "GITHUB_ACTIONS",
+    "TERMINAL_WIDTH",
+    "_TYPER_FORCE_DISABLE_TERMINAL",
+    "TYPER_USE_RICH",
+)
 
 
 def take_over() -> None:
@@ -36,28 +44,24 @@ def may_be_terminal(variables: tuple[str, ...] = RICH_TERMINAL_VARIABLES) -> boo
 
 
 def rich_width() -> int:
-    """The width rich gives a console it is not told the width of: COLUMNS, else the first of
-    stdin, stdout and stderr that is a terminal, else 80."""
-    width = 0
-    for descriptor in (0, 1, 2):
-        try:
-            width = os.get_terminal_size(descriptor).columns
-            break
-        except (AttributeError, ValueError, OSError):  # not a terminal
-            pass
+    """The width rich gives a console it is not told the width of: COLUMNS, even 0, else the
+    first of stdin, stdout and stderr that is a terminal, else 80."""
     columns = os.environ.get("COLUMNS")
     if columns is not None and columns.isdigit():
-        width = int(columns)
-    return width or 80
+        return int(columns)
+    for descriptor in (0, 1, 2):
+        try:
+            return os.get_terminal_size(descriptor).columns or 80
+        except (AttributeError, ValueError, OSError):  # not a terminal
+            pass
+    return 80
 
 
 def ascii_only() -> bool:
-    """Whether stdout cannot take the table's box characters (LANG=C, PYTHONIOENCODING=ascii)."""
-    try:
-        "┏━│…".encode(getattr(sys.stdout, "encoding", None) or "utf-8")
-    except (UnicodeEncodeError, LookupError):
-        return True
-    return False
+    """Whether stdout is not UTF-8 (LANG=C, PYTHONIOENCODING=ascii or gb18030): rich then draws
+    its boxes in ASCII, as it decides it (an encoding whose name does not start with "utf")."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    return not encoding.lower().startswith("utf")
 
 
 def emit(text: str) -> None:

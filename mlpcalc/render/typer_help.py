@@ -6,7 +6,8 @@ file that is plain text, which `plain_help` draws by string formatting from the 
 (cli/command_list.py, written from the app by scripts/generate_command_list.py), wrapping
 words as rich wraps them; it answers None for what only rich knows how to draw (a word wider
 than its column, which rich folds; text that is not ASCII; a width too narrow for typer's
-columns). tests/test_help.py holds the two to the same text at every width.
+columns). tests/test_plain_help.py holds the two to the same text at every width from
+MIN_WIDTH.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 
 WORD = re.compile(r"\s*\S+\s*")  # rich's word: white space before it (a line's first) and after it
 MIN_WIDTH = 40  # narrower, rich squeezes typer's columns by rules of its own
-EMPTY_OPTION_COLUMNS = 3  # typer's options table: names, short names, 3 columns empty here, help
+# typer's options table (typer/rich_utils.py): names, short names, negative names, negative short
+# names, types (3 columns empty for flags), help.
+EMPTY_OPTION_COLUMNS = 3
 
 
 @dataclass(frozen=True)
@@ -80,23 +83,23 @@ def _table(cells: list[tuple[str, str]], indent: int, width: int) -> list[str] |
     return lines
 
 
-def plain_help(help: GroupHelp, program: str, width: int) -> str | None:
-    """typer's help for the group `help` describes, run as `program`, in a console `width`
-    wide that is no terminal; None where only rich can draw it."""
+def plain_help(group: GroupHelp, program: str, width: int) -> str | None:
+    """typer's help for `group`, run as `program`, in a console `width` wide that is no
+    terminal; None where only rich can draw it."""
     if width < MIN_WIDTH:
         return None
-    usage = rich_lines(f"Usage: {program} {help.usage}", width - 2)
-    description = rich_lines(help.description, width - 2)
+    usage = rich_lines(f"Usage: {program} {group.usage}", width - 2)
+    description = rich_lines(group.description, width - 2)
     # Options: the names, two spaces, the short names, two spaces, three empty columns (a
     # space each side), the help. Commands: the names as wide as the longest, two spaces.
-    longest = max(len(name) for name, _, _ in help.options)
-    shortest = max(len(short) for _, short, _ in help.options)
+    longest = max(len(name) for name, _, _ in group.options)
+    shortest = max(len(short) for _, short, _ in group.options)
     indent = longest + 2 + shortest + 2 + 2 * EMPTY_OPTION_COLUMNS
     options = _table(
-        [(f"{name:<{longest}}  {short}", text) for name, short, text in help.options], indent, width - 4
+        [(f"{name:<{longest}}  {short}", text) for name, short, text in group.options], indent, width - 4
     )
-    name_width = max(len(name) for name, _ in help.commands)
-    commands = _table(list(help.commands), name_width + 2, width - 4)
+    name_width = max(len(name) for name, _ in group.commands)
+    commands = _table(list(group.commands), name_width + 2, width - 4)
     if usage is None or description is None or options is None or commands is None:
         return None
     lines = [
