@@ -12,6 +12,7 @@ from test_cli import run, schema
 from mlpcalc import parse
 from mlpcalc.core.conventions import CONVENTIONS
 from mlpcalc.diff import Diff, Row
+from mlpcalc.render.diff import _aligned
 
 # What torchinfo, fvcore, thop, ptflops, calflops and the TF profiler reported (tests/golden/).
 FACTS = json.loads((Path(__file__).parent / "golden" / "flops_facts.json").read_text())
@@ -155,3 +156,10 @@ def test_a_narrow_terminal_keeps_sizes_and_names_readable() -> None:
     # Too narrow for the table: it grows past 40 columns rather than print names a letter a line;
     # the text columns narrow to 8 at the least.
     assert "(BatchNo" in text and "\n   n\n" not in text
+
+
+def test_a_cell_that_wraps_to_one_line_is_printed_as_wrapped() -> None:
+    # ' ' in a column cut to nothing wraps to one empty line: the row is printed from its
+    # wrapped cells, so the next column starts where it starts in every other row.
+    lines = _aligned([(" ", "dddddddddddd"), (" ", "e")], right=set(), width=5, whole={0})
+    assert lines == ["  dddddddd", "  dddd", "  e"]

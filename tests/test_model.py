@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_spec import specs
 
 from mlpcalc import ModelError, parse
+from mlpcalc.core.conventions import CONVENTIONS
 from mlpcalc.core.model import Model
 from mlpcalc.core.spec import Spec
 from mlpcalc.costs.figures import Figures
+from mlpcalc.costs.flops import convention_total
+from mlpcalc.costs.memory import MASK_BYTES, memory_report
 from mlpcalc.costs.settings import Settings
 from mlpcalc.documents import summary_document
 
@@ -154,3 +158,30 @@ def test_readable_size_as_keras(size: float, text: str) -> None:
     from mlpcalc.render.formats import readable_size
 
     assert readable_size(size) == text
+
+
+REPEATED = ["16:relu", "16", "bn", "ln", "dropout(0.5)", "relu", "8:gelu:nobias", "16*2:tanh", "flatten"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["6", "3x6", "2x3x6"]),
+    st.lists(st.sampled_from(REPEATED), min_size=1, max_size=24),
+    st.integers(1, 5),
+)
+def test_sums_over_distinct_placements_are_sums_over_every_layer(
+    inputs: str, texts: list[str], batch: int
+) -> None:
+    # A parsed spec gives a repeated text one layer object, and the model sums each distinct
+    # layer on each distinct input once, times its count: the sums over every layer, one by one.
+    model = parse(f"{inputs}->" + "->".join(texts))
+    layers = model.layers
+    assert sum(count for _, count in model.placements) == len(layers)
+    assert model.total_macs == sum(layer.layer.macs(layer.input_shape) for layer in layers)
+    assert model.total_flops == sum(layer.layer.flops(layer.input_shape) for layer in layers)
+    for convention in CONVENTIONS:
+        each = [layer.layer.counted(convention, layer.input_shape) for layer in layers]
+        assert convention_total(model, convention, batch) == sum(s * batch + f for s, f in each)
+    kept = [layer.layer.kept_for_backward(layer.input_shape) for layer in layers]
+    memory = memory_report(model, Settings(batch=batch))
+    assert memory.saved_activations == batch * sum(4 * values + masks * MASK_BYTES for values, masks in kept)

@@ -394,7 +394,7 @@ def test_reading_known_layer_texts_off_the_source_changes_nothing(texts: list[st
     fast = outcome(source)
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(_Parser, "known_layers", lambda self, parsed, drafts: None)
-        patched.setattr(_Parser, "layer_once", lambda self, parsed: self.layer())
+        patched.setattr(_Parser, "remembered_layer", lambda self, parsed: self.layer())
         assert fast == outcome(source)
 
 

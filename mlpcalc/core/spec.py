@@ -324,7 +324,7 @@ class _Parser:
             if self.at(Kind.ARROW):
                 self.advance()
                 self.known_layers(parsed, drafts)
-                drafts.append(self.counted(self.layer_once(parsed)))
+                drafts.append(self.counted(self.remembered_layer(parsed)))
             elif self.at(Kind.NAME) and self.token.space_before:
                 self.default_start = self.token.start
                 default = self.activation(self.advance(), role="default activation")
@@ -359,7 +359,7 @@ class _Parser:
         source, pos = self.source, self.tokens.pos
         start = pos
         while True:
-            while source[start : start + 1] in (" ", "\t", "\r", "\n"):
+            while start < len(source) and _is_space(source[start]):  # as the tokens skip it
                 start += 1
             end = source.find("->", start)
             draft = parsed.get(source[start:end]) if end > start else None
@@ -372,19 +372,15 @@ class _Parser:
             arrow = Token(Kind.ARROW, "->", pos - 2, _is_space(source[pos - 3]))
             self.tokens.pos, self.tokens.last, self.previous = pos, arrow, arrow
 
-    def layer_once(self, parsed: dict[str, _DenseDraft | Layer]) -> _DenseDraft | Layer:
-        """The layer after an arrow. A layer's text parses alone, the same wherever it stands,
-        and a long spec repeats its layers: each text between two arrows is parsed once."""
+    def remembered_layer(self, parsed: dict[str, _DenseDraft | Layer]) -> _DenseDraft | Layer:
+        """The layer after an arrow, from its tokens; its text (up to the next arrow), when the
+        layer is all of it, remembered for known_layers. A layer's text parses alone, the same
+        wherever it stands."""
         start = self.token.start
         end = self.source.find("->", start)
-        text = self.source[start:end] if end > start else None
-        draft = parsed.get(text) if text else None
-        if draft is not None and self.layer_count + _repeat(draft) <= MAX_LAYERS:  # else: the error
-            self.tokens.pos, self.tokens.last, self._next = end, None, None  # the arrow after it is next
-            return draft
         draft = self.layer()
-        if text and self.token.start == end:  # it was all of the text
-            parsed[text] = draft
+        if end > start and self.token.start == end:
+            parsed[self.source[start:end]] = draft
         return draft
 
     def layer(self) -> _DenseDraft | Layer:

@@ -191,8 +191,9 @@ def release(array: NDArray[np.generic], start: int, stop: int) -> None:
     """Hand rows [start, stop) of a memory-mapped array back to the system, once they are done.
 
     A mapping keeps every page it has touched resident, so a 3 GB input would end up counted
-    whole in memory; dropping each chunk's pages (after writing them out, for an output) keeps
-    what the process holds to a chunk. The pages are read again from the file if ever needed.
+    whole in memory; dropping each chunk's pages keeps what the process holds to a chunk. The
+    pages are read again from the file if ever needed; an output's written pages stay in the
+    system's page cache, to be written by it (elsewhere than Linux, written out first).
     """
     mapping = getattr(array, "_mmap", None)  # np.memmap's mmap object
     if mapping is None or not hasattr(mmap, "MADV_DONTNEED") or stop <= start:

@@ -10,6 +10,7 @@ temporaries stay small whatever the chunk.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -311,13 +312,24 @@ def _prepare(model: Model, weights: Weights, dtype: np.dtype[np.floating]) -> li
 
 def _adds_bias(layer: Layer, arrays: tuple[Array, ...]) -> bool:
     """Whether adding a Dense's bias changes what it gives. Keras's initial bias, every value
-    +0.0, before a relu does not: it would only turn -0.0 into +0.0, which the relu does too,
-    so the pass over the output is skipped and the result is the same to the bit (another
-    activation may keep a -0.0)."""
+    +0.0, before a relu does not: it would only turn -0.0 into +0.0, which numpy's relu does
+    too (its vector loops do; `_relu_clears_negative_zero` checks this machine's), so the pass
+    over the output is skipped and the result is the same to the bit (another activation may
+    keep a -0.0)."""
     if not isinstance(layer, Dense) or not layer.use_bias:
         return False
     bias = arrays[1]
-    return layer.activation.name != "relu" or bool(bias.any()) or bool(np.signbit(bias).any())
+    if layer.activation.name != "relu" or not _relu_clears_negative_zero(bias.dtype):
+        return True
+    return bool(bias.any()) or bool(np.signbit(bias).any())
+
+
+@functools.cache
+def _relu_clears_negative_zero(dtype: np.dtype[np.floating]) -> bool:
+    """Whether numpy's relu gives +0.0 for -0.0 in `dtype`, in a vector loop's body and its tail
+    alike (a scalar loop may keep the sign: float16's does)."""
+    probe = np.full(4099, -0.0, dtype=dtype)
+    return not np.signbit(functions.relu(probe)).any()
 
 
 def _blocks(x: Array) -> Iterator[Array]:

@@ -61,8 +61,8 @@ def _aligned(
     lines = []
     for row in rows:
         cells = [column[cell] for column, cell in zip(wrapped, row, strict=True)]
-        if max(map(len, cells)) == 1:
-            lines.append(line.format(*row).rstrip())
+        if max(map(len, cells)) == 1:  # each cell one line (as it is, or as it wraps)
+            lines.append(line.format(*(parts[0] for parts in cells)).rstrip())
         else:
             lines += [line.format(*parts).rstrip() for parts in itertools.zip_longest(*cells, fillvalue="")]
     return lines
