@@ -20,12 +20,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from mlpcalc.core.errors import MlpcalcError, SettingsError, SpecError
 from mlpcalc.core.model import Model, parse
@@ -156,6 +156,12 @@ def _read(path: Path) -> str:
         raise BudgetError(f"{shown(path)}: {error}: not a budget file") from None
 
 
+def _toml(text: str) -> dict[str, Any]:
+    import tomllib  # budget files alone need it: an inline budget starts without it
+
+    return tomllib.loads(text)
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest mlpcalc.toml, or pyproject.toml with [tool.mlpcalc], from `start` upwards."""
     for folder in (start, *start.parents):
@@ -166,7 +172,7 @@ def find_config(start: Path) -> Path | None:
             if name == "mlpcalc.toml":
                 return candidate
             try:
-                if "[tool.mlpcalc" in _read(candidate) or "mlpcalc" in tomllib.loads(_read(candidate)).get(
+                if "[tool.mlpcalc" in _read(candidate) or "mlpcalc" in _toml(_read(candidate)).get(
                     "tool", {}
                 ):
                     return candidate
@@ -180,7 +186,7 @@ def load_budgets(path: Path, required: bool = True) -> list[Budget]:
     pyproject.toml without [tool.mlpcalc] has none: an error if `required`, else no budgets."""
     text = _read(path)
     try:
-        data = tomllib.loads(text)
+        data = _toml(text)
     except ValueError as error:  # TOMLDecodeError, or an integer of more digits than Python reads
         raise BudgetError(f"{shown(path)}: not valid TOML: {error}") from None
     if path.name == "pyproject.toml" and not required and "mlpcalc" not in data.get("tool", {}):

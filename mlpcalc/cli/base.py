@@ -33,7 +33,7 @@ from mlpcalc.core.spec import MAX_SIZE
 from mlpcalc.core.text import TooLong, read_text, shown
 from mlpcalc.costs.settings import CHOICES, Settings
 from mlpcalc.engine.names import COMPUTE_DTYPES, INITIALIZERS
-from mlpcalc.interop.keras_config import SUFFIXES as KERAS_SUFFIXES
+from mlpcalc.interop import KERAS_SUFFIXES
 from mlpcalc.render import FORMATS, STYLES, TABLE_STYLES
 from mlpcalc.render.errors import format_error, format_usage_error
 from mlpcalc.version import __version__

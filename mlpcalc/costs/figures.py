@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from mlpcalc.core.dtypes import DTYPE_BYTES
 from mlpcalc.core.model import BuiltLayer, Model
 from mlpcalc.costs.flops import convention_total, layer_count
-from mlpcalc.costs.memory import MemoryReport, memory_report
 from mlpcalc.costs.settings import Settings
+
+if TYPE_CHECKING:
+    from mlpcalc.costs.memory import MemoryReport
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,9 @@ class Figures:
 
     @cached_property
     def memory(self) -> MemoryReport:
+        # Asked for: a summary starts without the memory rules.
+        from mlpcalc.costs.memory import memory_report
+
         return memory_report(self.model, self.settings)
 
     @property

@@ -32,12 +32,12 @@ from mlpcalc.core.layers import (
 from mlpcalc.core.model import Model
 from mlpcalc.core.spec import MAX_LAYERS, Spec, parse_activation, parse_spec
 from mlpcalc.core.text import binary_size, shown
+from mlpcalc.interop import KERAS_SUFFIXES
 
 # The exported Keras code registers its activation functions in this package, which Keras
 # saves as "mlpcalc>leaky_relu(0.1)".
 PACKAGE = "mlpcalc"
 REGISTERED = f"{PACKAGE}>"
-SUFFIXES = (".keras", ".json")  # what Keras writes: model.save("m.keras"), model.to_json()
 CONFIG_BYTES = 64 * 2**20  # a 10,000-layer config is ~30 MB of JSON; past this, no MLP's
 CONFIG_NAME = "config.json"  # in a .keras archive
 FLOAT32 = "float32"
@@ -56,7 +56,7 @@ class KerasFile:
 
 def is_keras_file(text: str) -> bool:
     """Whether a SPEC argument names a Keras model file (by its extension) rather than a spec."""
-    return text.lower().endswith(SUFFIXES)
+    return text.lower().endswith(KERAS_SUFFIXES)
 
 
 def read_keras_file(path: Path) -> KerasFile:
