@@ -110,18 +110,19 @@ def measure(budget: Budget, model: Model, figures: Figures | None = None) -> lis
     """Each limit of `budget` against `model`, in the order of LIMITS (`figures`: the model's
     under the budget's settings, if they are at hand)."""
     figures = figures or Figures(model, budget.settings)
-    actual: dict[str, int | tuple[int, ...]] = {
-        "params": figures.params,
-        "max_params": figures.params,
-        "max_trainable_params": figures.trainable_params,
-        "output_shape": model.output_features,
-        "max_weights_bytes": figures.memory.params,
-        "max_macs": figures.batch_macs,
-        "max_flops": figures.batch_flops,
-        "max_training_bytes": figures.memory.training,
-        "max_inference_bytes": figures.memory.inference,
+    # Each figure worked out when a limit asks for it: a budget of parameters counts no memory.
+    actual: dict[str, Callable[[], int | tuple[int, ...]]] = {
+        "params": lambda: figures.params,
+        "max_params": lambda: figures.params,
+        "max_trainable_params": lambda: figures.trainable_params,
+        "output_shape": lambda: model.output_features,
+        "max_weights_bytes": lambda: figures.memory.params,
+        "max_macs": lambda: figures.batch_macs,
+        "max_flops": lambda: figures.batch_flops,
+        "max_training_bytes": lambda: figures.memory.training,
+        "max_inference_bytes": lambda: figures.memory.inference,
     }
-    return [Outcome(budget, key, budget.limits[key], actual[key]) for key in LIMITS if key in budget.limits]
+    return [Outcome(budget, key, budget.limits[key], actual[key]()) for key in LIMITS if key in budget.limits]
 
 
 def check(budget: Budget, load: Callable[[str], Model] = parse) -> tuple[Model, list[Outcome]]:

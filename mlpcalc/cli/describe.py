@@ -472,7 +472,6 @@ def variables(
 
       mlpcalc variables "3->2->2->2 relu" --style classic
     """
-    from mlpcalc.documents import to_json, variables_document
     from mlpcalc.render.text import classic_variables, variables_table
 
     if json_flag and style == "classic":
@@ -481,6 +480,8 @@ def variables(
         )
     model = model_from(spec, name=name)
     if json_flag:
+        from mlpcalc.documents import to_json, variables_document  # the table starts without them
+
         emit(to_json(variables_document(model), ascii_only=ascii_only()))
     elif style == "classic":
         emit(classic_variables(model))
