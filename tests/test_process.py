@@ -48,6 +48,26 @@ def test_an_output_that_is_not_utf8_gets_richs_ascii_boxes() -> None:
     assert "+---" in summary("gb18030")
 
 
+@pytest.mark.skipif(not MLPCALC, reason="the mlpcalc script is not installed")
+def test_a_width_rich_cannot_read_is_ignored() -> None:
+    # "²" is a digit to str.isdigit, which rich trusts before int() fails on it: the width is
+    # dropped, as Python's own terminal size drops it, and the table drawn 80 wide.
+    environment = {key: value for key, value in ENV.items() if key != "COLUMNS"}
+    done = [
+        subprocess.run(
+            [MLPCALC, "summary", "4->2", "--costs"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            env={**environment, **columns},
+        )
+        for columns in ({"COLUMNS": "²"}, {})
+    ]
+    assert (done[0].returncode, done[0].stderr) == (0, "")
+    assert done[0].stdout == done[1].stdout
+
+
 def test_python_dash_m() -> None:
     done = run(sys.executable, "-m", "mlpcalc", "--version")
     assert done.returncode == 0

@@ -379,18 +379,21 @@ SPACED_TEXTS = [*LAYER_TEXTS, " 512", "\t512 ", "\u00a0512", " bn", "512 ", "", 
 @settings(max_examples=500)
 @given(
     st.lists(st.sampled_from(SPACED_TEXTS), min_size=1, max_size=14),
-    st.sampled_from(["", " relu", "->", " "]),
+    st.lists(st.sampled_from(["->", "->", "→"]), min_size=13, max_size=13),
+    st.sampled_from(["", " relu", "->", "→", " "]),
 )
-def test_reading_known_layer_texts_off_the_source_changes_nothing(texts: list[str], ending: str) -> None:
-    # A layer text seen before is read straight off the source, up to the next arrow: the
-    # spec, or the error with its span and hint, is what reading every token one by one gives.
+def test_reading_known_layer_texts_off_the_source_changes_nothing(
+    texts: list[str], arrows: list[str], ending: str
+) -> None:
+    # A layer text seen before is read straight off the source, up to the next arrow (either
+    # kind): the spec, or the error with its span and hint, is what reading every token gives.
     def outcome(source: str) -> object:
         try:
             return parse_spec(source)
         except SpecError as error:
             return error.message, error.start, error.end, error.hint
 
-    source = "6x4->" + "->".join(texts) + ending
+    source = "6x4->" + texts[0] + "".join(map(str.__add__, arrows, texts[1:])) + ending
     fast = outcome(source)
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(_Parser, "known_layers", lambda self, parsed, drafts: None)

@@ -84,6 +84,8 @@ def _plain_command_list() -> None:
 
     if sys.platform == "win32" or os.path.basename(sys.argv[0]) != PROGRAM:  # typer's usage line names it
         return
+    if f"_{PROGRAM}_COMPLETE".upper() in os.environ:  # click's shell-completion mode, not help
+        return
     text = plain_help(COMMAND_LIST, PROGRAM, streams.rich_width())
     if text is not None:
         streams.emit(text)

@@ -29,7 +29,12 @@ TYPER_HELP_VARIABLES = (
 
 
 def take_over() -> None:
-    """Signals and standard streams, as every command expects them."""
+    """Signals, standard streams and the environment, as every command expects them."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and not columns.isdecimal():
+        # A width such as "²": rich takes it for digits and fails on int(); Python's own
+        # terminal size ignores it, and so does mlpcalc, for rich too.
+        del os.environ["COLUMNS"]
     for name in ENDING_SIGNALS:
         # Not every platform has every one; one ignored already (nohup's SIGHUP) stays ignored.
         if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is signal.SIG_DFL:

@@ -92,6 +92,7 @@ SPACE_RE = re.compile(r"[ \t\r\n]*")
 # ASCII space, then the tokens most specs are made of; each kind in its own group.
 COMMON_RE = re.compile(rf"([ \t\r\n]*)(?:(->)|({NUMBER_RE.pattern})|({NAME_RE.pattern})|([:*()]))")
 NAME_GROUP = 4
+ARROW_RE = re.compile("->|→")  # the next arrow, found without scanning past it
 
 
 class Kind(StrEnum):
@@ -357,19 +358,19 @@ class _Parser:
         read straight off the source, up to the first text not seen yet (a 10,000-layer spec
         repeats a few texts; cutting their tokens was most of its parsing)."""
         source, pos = self.source, self.tokens.pos
-        start = pos
+        start, arrow = pos, None
         while True:
             while start < len(source) and _is_space(source[start]):  # as the tokens skip it
                 start += 1
-            end = source.find("->", start)
-            draft = parsed.get(source[start:end]) if end > start else None
-            if draft is None or self.layer_count + _repeat(draft) > MAX_LAYERS:  # else: the error
-                break
+            found = ARROW_RE.search(source, start)
+            draft = parsed.get(source[start : found.start()]) if found and found.start() > start else None
+            if found is None or draft is None or self.layer_count + _repeat(draft) > MAX_LAYERS:
+                break  # a new text, the last one, or one too many (the error is the token path's)
             drafts.append(draft)
             self.layer_count += _repeat(draft)
-            pos = start = end + 2
-        if pos != self.tokens.pos:  # the arrow after the last layer read is the token read last
-            arrow = Token(Kind.ARROW, "->", pos - 2, _is_space(source[pos - 3]))
+            arrow = Token(Kind.ARROW, found[0], found.start(), _is_space(source[found.start() - 1]))
+            pos = start = found.end()
+        if arrow is not None:  # the arrow after the last layer read is the token read last
             self.tokens.pos, self.tokens.last, self.previous = pos, arrow, arrow
 
     def remembered_layer(self, parsed: dict[str, _DenseDraft | Layer]) -> _DenseDraft | Layer:
@@ -377,10 +378,10 @@ class _Parser:
         layer is all of it, remembered for known_layers. A layer's text parses alone, the same
         wherever it stands."""
         start = self.token.start
-        end = self.source.find("->", start)
+        found = ARROW_RE.search(self.source, start)
         draft = self.layer()
-        if end > start and self.token.start == end:
-            parsed[self.source[start:end]] = draft
+        if found and found.start() > start and self.token.start == found.start():
+            parsed[self.source[start : found.start()]] = draft
         return draft
 
     def layer(self) -> _DenseDraft | Layer:
