@@ -368,7 +368,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=15, help="runs of each start-up command (15)")
+    parser.add_argument("--runs", type=int, default=31, help="runs of each start-up command (31)")
     parser.add_argument("--stream-gb", type=float, default=3.0, help="size of the streamed input (3 GB)")
     parser.add_argument("--markdown", action="store_true", help="the table in markdown")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each: that it runs")
