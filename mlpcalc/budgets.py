@@ -173,9 +173,8 @@ def find_config(start: Path) -> Path | None:
             if name == "mlpcalc.toml":
                 return candidate
             try:
-                if "[tool.mlpcalc" in _read(candidate) or "mlpcalc" in _toml(_read(candidate)).get(
-                    "tool", {}
-                ):
+                text = _read(candidate)
+                if "[tool.mlpcalc" in text or "mlpcalc" in _toml(text).get("tool", {}):
                     return candidate
             except (BudgetError, ValueError):  # TOMLDecodeError, or an integer past Python's digit limit
                 continue  # not ours to judge: a broken pyproject.toml elsewhere is not a budget file
