@@ -337,8 +337,8 @@ def test_memory_estimate_counts_buffers_and_output() -> None:
     assert touched <= needed["buffers"] <= touched + 8 * 2**20
     assert needed["output"] == 10**9 * 10 * 4
     # A chunk of float32 input (10**6 x 10), or the largest block's temporaries (the output's
-    # statistics: 12 bytes an element, 2**18 elements), whichever is larger.
-    assert needed["input or temporaries"] == max(10**6 * 10 * 4, 12 * 2**18)
+    # statistics: 12 bytes an element, 2**16 elements), whichever is larger.
+    assert needed["input or temporaries"] == max(10**6 * 10 * 4, 12 * 2**16)
     streamed = the_plan.bytes_needed(drawn, output_in_memory=False)
     assert streamed["output"] == 10**6 * 10 * 4  # a chunk of output at a time
     total = sum(needed.values())
