@@ -22,7 +22,15 @@ from mlpcalc.core.model import Model
 from mlpcalc.core.spec import Spec
 from mlpcalc.engine import forward as forward_module
 from mlpcalc.engine.arrays import release
-from mlpcalc.engine.forward import NormalRows, Stats, WeightsSource, check_memory, forward, plan
+from mlpcalc.engine.forward import (
+    STATS_PIECE,
+    NormalRows,
+    Stats,
+    WeightsSource,
+    check_memory,
+    forward,
+    plan,
+)
 from mlpcalc.engine.names import INITIALIZERS
 from mlpcalc.engine.weights import generators, init_weights, load_weights, save_weights
 
@@ -257,6 +265,22 @@ def test_stats_count_zeros_nans_and_infs() -> None:
     assert (summary["nan"], summary["inf"], summary["zeros_fraction"]) == (1, 1, 2 / 6)
     assert (summary["mean"], summary["min"], summary["max"]) == (0.0, -1.0, 1.0)
     assert summary["std"] == pytest.approx(np.sqrt(0.5))
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1e3, 1e30])
+def test_stats_of_a_block_summed_in_many_pieces(scale: float) -> None:
+    # A block is summed in float64 a piece at a time (STATS_PIECE values): every piece counts,
+    # the last, short one too, and values past 1 are scaled by a power of two on the way.
+    rng = np.random.default_rng(0)
+    values = (rng.standard_normal((3 * STATS_PIECE + 5) // 5 * 5) * scale).astype(np.float32).reshape(-1, 5)
+    stats = Stats()
+    stats.add(values)
+    exact = values.astype(np.float64).ravel()
+    summary = stats.to_dict()
+    assert summary["mean"] == pytest.approx(math.fsum(exact) / exact.size, rel=1e-12, abs=1e-12 * scale)
+    assert summary["std"] == pytest.approx(float(np.std(exact)), rel=1e-9)
+    assert (summary["min"], summary["max"]) == (exact.min(), exact.max())
+    assert stats.count == exact.size
 
 
 SPECIAL_VALUES = [0.0, -0.0, np.nan, np.inf, -np.inf, 1.5, -2.0, 3e38, -3e38, 1e-45]
