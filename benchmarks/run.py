@@ -47,42 +47,43 @@ STREAM_SIZES = [784, 512, 10]  # the streamed model: these widths, relu between 
 STREAM_SPEC = "->".join(map(str, STREAM_SIZES)) + " relu"
 # What an engineer writes in five minutes: the same Glorot-uniform weights drawn in float32, the
 # same input size, the whole batch at once with `@` and np.maximum.
-HAND_WRITTEN = """
+GLOROT_KERNELS = """
 import sys
 import numpy as np
+def glorot_kernels(sizes):
+    rng = np.random.default_rng(0)
+    kernels = []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        limit = np.float32(np.sqrt(6 / (fan_in + fan_out)))
+        kernel = rng.random((fan_in, fan_out), dtype=np.float32)
+        kernel *= 2 * limit
+        kernel -= limit
+        kernels.append(kernel)
+    return kernels, rng
+"""
+HAND_WRITTEN = (
+    GLOROT_KERNELS
+    + """
 rows, sizes = int(sys.argv[1]), [int(size) for size in sys.argv[2:]]
-rng = np.random.default_rng(0)
-layers = []
-for fan_in, fan_out in zip(sizes, sizes[1:]):
-    limit = np.float32(np.sqrt(6 / (fan_in + fan_out)))
-    kernel = rng.random((fan_in, fan_out), dtype=np.float32)
-    kernel *= 2 * limit
-    kernel -= limit
-    layers.append((kernel, np.zeros(fan_out, dtype=np.float32)))
+kernels, rng = glorot_kernels(sizes)
 x = rng.standard_normal((rows, sizes[0]), dtype=np.float32)
-for i, (kernel, bias) in enumerate(layers):
-    x = x @ kernel + bias
-    if i < len(layers) - 1:
+for i, kernel in enumerate(kernels):
+    x = x @ kernel + np.zeros(kernel.shape[1], dtype=np.float32)
+    if i < len(kernels) - 1:
         np.maximum(x, 0, out=x)
 """
+)
 # The same by the chunk, streamed: the least a pass over a memory-mapped input does (the GEMMs over
 # 4,096 rows at a time, the relu, the output written into a mapped .npy), with none of what
 # mlpcalc adds (statistics, progress, the input's pages handed back, an atomic output). It is no
 # bar, but the reference that shows what NumPy on this machine can reach.
-HAND_STREAMED = """
-import sys
-import numpy as np
+HAND_STREAMED = (
+    GLOROT_KERNELS
+    + """
 x = np.load(sys.argv[1], mmap_mode="r")
-sizes = [x.shape[1], *(int(size) for size in sys.argv[3:])]
-rng = np.random.default_rng(0)
-kernels = []
-for fan_in, fan_out in zip(sizes, sizes[1:]):
-    limit = np.float32(np.sqrt(6 / (fan_in + fan_out)))
-    kernel = rng.random((fan_in, fan_out), dtype=np.float32)
-    kernel *= 2 * limit
-    kernel -= limit
-    kernels.append(kernel)
-out = np.lib.format.open_memmap(sys.argv[2], mode="w+", dtype=np.float32, shape=(len(x), sizes[-1]))
+kernels, _ = glorot_kernels([x.shape[1], *(int(size) for size in sys.argv[3:])])
+shape = (len(x), kernels[-1].shape[1])
+out = np.lib.format.open_memmap(sys.argv[2], mode="w+", dtype=np.float32, shape=shape)
 for start in range(0, len(x), 4096):
     h = x[start : start + 4096]
     for i, kernel in enumerate(kernels):
@@ -92,6 +93,7 @@ for start in range(0, len(x), 4096):
     out[start : start + 4096] = h
 out.flush()
 """
+)
 # A child's peak resident memory (KiB on Linux), read by its parent once it has ended.
 PEAK = (
     "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
